@@ -1,0 +1,3 @@
+"""qcstation: machine-vision quality control for coir nets."""
+
+__version__ = "0.1.0"

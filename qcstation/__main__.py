@@ -1,0 +1,7 @@
+"""`python -m qcstation`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

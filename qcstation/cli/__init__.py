@@ -1,0 +1,55 @@
+"""Command line: `qcstation <command>`; each command is a thin module over the core."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from ..errors import QCError
+
+# command name -> module in this package with `add_arguments(parser)` and `run(args) -> int`
+COMMANDS = {
+    "calibrate": ("calibrate", "Camera intrinsics, distortion and the bench plane from chessboards."),
+    "inspect": ("inspect_cmd", "Inspect net images against a buyer spec."),
+    "synth": ("synth", "Render synthetic coir-net photos with exact ground truth."),
+    "eval": ("evaluate", "Accuracy table of inspect over a ground-truth folder."),
+    "demo": ("demo", "Run the station demo on a simulated camera."),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one plain sentence, exit 2, no usage dump
+        self.exit(2, f"qcstation: {message}; see --help.\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="qcstation", description="Quality control station for coir nets.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, (module, help_text) in COMMANDS.items():
+        mod = importlib.import_module(f".{module}", __name__)
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return args._run(args)
+    except QCError as e:
+        print(f"qcstation {args.command}: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
