@@ -11,7 +11,7 @@ from ..errors import QCError
 
 # command name -> module in this package with `add_arguments(parser)` and `run(args) -> int`
 COMMANDS = {
-    "calibrate": ("calibrate", "Camera intrinsics, distortion and the bench plane from chessboards."),
+    "calibrate": ("calibrate", "Camera intrinsics, distortion and bench plane from chessboards."),
     "inspect": ("inspect_cmd", "Inspect net images against a buyer spec."),
     "synth": ("synth", "Render synthetic coir-net photos with exact ground truth."),
     "eval": ("evaluate", "Accuracy table of inspect over a ground-truth folder."),

@@ -1,0 +1,181 @@
+"""Mesh geometry on the mesh-aligned bench view: openings, lattice, spans, pitch, strand widths.
+
+Definitions (the synthetic ground truth uses the same):
+- an opening's clear width is the mean over the central half of its height of the horizontal
+  span between strand edges (area of that band / its number of rows); height likewise;
+- a strand segment's width is the mean, over the central half of its length, of the yarn
+  counted across the strand between the two openings it separates;
+- only openings wholly inside the view count.
+All per-opening work is vectorised over every opening at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+MIN_OPENING_MM2 = 20.0  # smaller clear regions are gaps in the twist, not openings
+SEGMENT_SAMPLES = 7
+
+
+@dataclass(frozen=True)
+class Openings:
+    """Every opening wholly inside the view, in mesh-aligned pixels (arrays of length N)."""
+
+    labels: np.ndarray  # label image: opening index + 1, 0 elsewhere
+    cx: np.ndarray
+    cy: np.ndarray
+    x0: np.ndarray  # bounding box
+    y0: np.ndarray
+    bw: np.ndarray
+    bh: np.ndarray
+    area: np.ndarray
+    span_w: np.ndarray  # clear span across (px)
+    span_h: np.ndarray  # clear span along (px)
+
+    def __len__(self) -> int:
+        return len(self.cx)
+
+
+@dataclass(frozen=True)
+class Lattice:
+    """Openings placed on the mesh lattice: pitch and grid cell of each opening."""
+
+    pitch_x: float  # px
+    pitch_y: float
+    row: np.ndarray  # (N,) lattice row of each opening
+    col: np.ndarray
+    grid: np.ndarray  # (rows, cols) opening index or -1
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Strand segments between neighbouring openings a and b (arrays of length M)."""
+
+    a: np.ndarray
+    b: np.ndarray
+    vertical: np.ndarray  # True: a vertical strand between left a and right b
+    width_px: np.ndarray
+    box: np.ndarray  # (M, 4) x, y, w, h in mesh-aligned pixels
+
+
+def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float) -> Openings:
+    """Connected clear regions wholly inside the valid view, with their clear spans."""
+    n, lab, stats, cent = cv2.connectedComponentsWithStats(open_mask, connectivity=4,
+                                                           ltype=cv2.CV_32S)
+    border = cv2.dilate((valid == 0).astype(np.uint8), np.ones((3, 3), np.uint8))
+    touching = np.zeros(n, bool)
+    touching[np.unique(lab[border > 0])] = True
+    area = stats[:, cv2.CC_STAT_AREA]
+    keep = ~touching & (area >= MIN_OPENING_MM2 * px_per_mm**2)
+    keep[0] = False
+    kept = np.flatnonzero(keep)
+    lut = np.zeros(n, np.int32)
+    lut[kept] = np.arange(1, len(kept) + 1)
+    labels = lut[lab]
+    st = stats[kept]
+    x0, y0 = st[:, 0], st[:, 1]
+    bw, bh = st[:, 2], st[:, 3]
+    span_w, span_h = _band_spans(labels, x0, y0, bw, bh)
+    return Openings(labels, cent[kept, 0], cent[kept, 1], x0, y0, bw, bh,
+                    st[:, cv2.CC_STAT_AREA], span_w, span_h)
+
+
+def _band_spans(labels, x0, y0, bw, bh) -> tuple[np.ndarray, np.ndarray]:
+    """Mean clear span across the central half of each opening, both axes, vectorised."""
+    ys, xs = np.nonzero(labels)
+    k = labels[ys, xs] - 1
+    out = []
+    for pos, lo_edge, ext in ((ys, y0, bh), (xs, x0, bw)):
+        lo = np.ceil(lo_edge + 0.25 * ext).astype(np.int64)
+        hi = np.ceil(lo_edge + 0.75 * ext).astype(np.int64)
+        in_band = (pos >= lo[k]) & (pos < hi[k])
+        count = np.bincount(k[in_band], minlength=len(x0))
+        out.append(count / np.maximum(hi - lo, 1))
+    return out[0], out[1]
+
+
+def _pitch(profile: np.ndarray, px_per_mm: float) -> tuple[float, float]:
+    """Period (px) and phase (px) of a 1-D mesh profile from its strongest Fourier peak."""
+    p = profile - profile.mean()
+    p = p * np.hanning(len(p))
+    spec = np.abs(np.fft.rfft(p, n=4 * len(p)))
+    freqs = np.fft.rfftfreq(4 * len(p))
+    band = (freqs > 1 / (70 * px_per_mm)) & (freqs < 1 / (8 * px_per_mm))
+    i = np.flatnonzero(band)[np.argmax(spec[band])]
+    a, b, c = np.log(spec[i - 1:i + 2] + 1e-9)
+    f = freqs[i] + 0.5 * (a - c) / (a - 2 * b + c) * (freqs[1] - freqs[0])
+    return float(1 / f), 0.0
+
+
+def place_on_lattice(op: Openings, open_mask: np.ndarray, valid: np.ndarray,
+                     px_per_mm: float) -> Lattice:
+    """Assign each opening a (row, col) cell from the mesh period along each axis."""
+    m = (open_mask > 0) & (valid > 0)
+    pitch_x, _ = _pitch(m.sum(0).astype(np.float64), px_per_mm)
+    pitch_y, _ = _pitch(m.sum(1).astype(np.float64), px_per_mm)
+    col = _index(op.cx, pitch_x)
+    row = _index(op.cy, pitch_y)
+    grid = np.full((row.max() + 1 if len(row) else 1, col.max() + 1 if len(col) else 1), -1)
+    grid[row, col] = np.arange(len(row))
+    return Lattice(pitch_x, pitch_y, row, col, grid)
+
+
+def _index(c: np.ndarray, pitch: float) -> np.ndarray:
+    if len(c) == 0:
+        return np.zeros(0, np.int64)
+    phase = np.angle(np.exp(2j * np.pi * c / pitch).mean()) * pitch / (2 * np.pi)
+    idx = np.round((c - phase) / pitch).astype(np.int64)
+    return idx - idx.min()
+
+
+def neighbour_pairs(lat: Lattice, regular: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a, b, vertical) for right and lower neighbours that are both regular openings."""
+    g = lat.grid
+    out_a, out_b, out_v = [], [], []
+    for a, b, vertical in ((g[:, :-1], g[:, 1:], True), (g[:-1, :], g[1:, :], False)):
+        ok = (a >= 0) & (b >= 0)
+        a, b = a[ok], b[ok]
+        ok = regular[a] & regular[b]
+        out_a.append(a[ok])
+        out_b.append(b[ok])
+        out_v.append(np.full(ok.sum(), vertical))
+    return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_v)
+
+
+def strand_segments(op: Openings, yarn: np.ndarray, a: np.ndarray, b: np.ndarray,
+                    vertical: np.ndarray, pitch: float) -> Segments:
+    """Yarn counted across each strand between neighbours, over the segment's central half."""
+    t = (np.arange(SEGMENT_SAMPLES) + 0.5) / SEGMENT_SAMPLES * 0.5 + 0.25
+    half = int(0.45 * pitch)
+    offs = np.arange(-half, half + 1)
+    widths = np.zeros(len(a))
+    boxes = np.zeros((len(a), 4))
+    h, w = yarn.shape
+    for is_v in (True, False):
+        s = vertical == is_v
+        ia, ib = a[s], b[s]
+        # along: the coordinate running along the strand; across: perpendicular to it
+        if is_v:
+            lo = np.maximum(op.y0[ia], op.y0[ib])
+            hi = np.minimum(op.y0[ia] + op.bh[ia], op.y0[ib] + op.bh[ib])
+            mid = 0.5 * (op.x0[ia] + op.bw[ia] + op.x0[ib])
+        else:
+            lo = np.maximum(op.x0[ia], op.x0[ib])
+            hi = np.minimum(op.x0[ia] + op.bw[ia], op.x0[ib] + op.bw[ib])
+            mid = 0.5 * (op.y0[ia] + op.bh[ia] + op.y0[ib])
+        along = np.round(lo[:, None] + t[None, :] * (hi - lo)[:, None]).astype(np.int64)
+        across = np.round(mid[:, None, None] + offs[None, None, :]).astype(np.int64)
+        along = np.broadcast_to(along[:, :, None], across.shape[:1] + along.shape[1:] + offs.shape)
+        across = np.broadcast_to(across, along.shape)
+        rr, cc = (along, across) if is_v else (across, along)
+        vals = yarn[np.clip(rr, 0, h - 1), np.clip(cc, 0, w - 1)] > 0
+        widths[s] = np.median(vals.sum(2), axis=1)
+        ext = widths[s]
+        if is_v:
+            boxes[s] = np.stack([mid - ext / 2, lo, ext, hi - lo], 1)
+        else:
+            boxes[s] = np.stack([lo, mid - ext / 2, hi - lo, ext], 1)
+    return Segments(a, b, vertical, widths, boxes)

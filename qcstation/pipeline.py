@@ -1,0 +1,144 @@
+"""The inspection engine: one image in, one Inspection out. Pure: no camera, disk or database."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from . import mesh as meshmod
+from . import segment, structural
+from .domain import Calibration, Defect, Inspection, MeshStats, Stat
+from .errors import ImageError
+from .judge import judge
+from .quality import check_usable
+from .rectify import Rectifier
+from .spec import Spec
+
+logger = logging.getLogger(__name__)
+
+MIN_SEPARATION = 2.5  # yarn/background cluster distance in pooled std; below it there is no net
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the engine saw, in the mesh-aligned bench view; used to draw the overlay."""
+
+    to_mesh: np.ndarray  # 2x3 affine: rectified px -> mesh-aligned px
+    size: tuple[int, int]  # mesh-aligned view (width, height)
+    openings: meshmod.Openings
+    regular: np.ndarray
+    findings: tuple[structural.Finding, ...]
+    px_per_mm: float
+
+
+class Inspector:
+    """Holds the spec, calibration and rectification; `inspect` judges one frame."""
+
+    def __init__(self, spec: Spec, calibration: Calibration, px_per_mm: float | None = None):
+        self.spec = spec
+        self.cal = calibration
+        self.rect = Rectifier.build(calibration, px_per_mm)
+
+    def inspect(self, image: np.ndarray, name: str) -> tuple[Inspection, Analysis | None]:
+        t0 = time.perf_counter()
+        try:
+            inspection, analysis = self._inspect(image, name)
+        except ImageError as e:
+            inspection, analysis = self._error(name, str(e)), None
+        ms = (time.perf_counter() - t0) * 1000
+        object.__setattr__(inspection, "timing_ms", {"total": ms})
+        return inspection, analysis
+
+    def _error(self, name: str, message: str) -> Inspection:
+        return Inspection(image=name, verdict="error", reasons=(message,), spec=self.spec.name,
+                          error=message)
+
+    def _inspect(self, image: np.ndarray, name: str) -> tuple[Inspection, Analysis]:
+        w, h = self.cal.image_size
+        if image.shape[1] != w or image.shape[0] != h:
+            raise ImageError(f"the image is {image.shape[1]}x{image.shape[0]} px but the "
+                             f"calibration is for {w}x{h} px; use the calibration of this camera")
+        check_usable(image)
+        s = self.rect.px_per_mm
+        rect = self.rect.rectify(image)
+        sep = segment.fit_separation(rect, self.rect.valid, s)
+        if sep.contrast < MIN_SEPARATION:
+            raise ImageError("no net in view (yarn and bench cannot be told apart)")
+        score = segment.yarn_score(rect, sep, s)
+        angle = segment.mesh_angle(score, self.rect.valid, s)
+        to_mesh, size = _rotation(self.rect.size, angle)
+        score = cv2.warpAffine(score, to_mesh, size, flags=cv2.INTER_LINEAR,
+                               borderValue=-1000.0)
+        valid = cv2.warpAffine(self.rect.valid, to_mesh, size, flags=cv2.INTER_NEAREST)
+        yarn = segment.remove_hairs(((score > 0) & (valid > 0)).astype(np.uint8), s)
+        open_mask = ((yarn == 0) & (valid > 0)).astype(np.uint8)
+        op = meshmod.find_openings(open_mask, valid, s)
+        if len(op) < self.spec.mesh.min_openings:
+            raise ImageError(
+                f"only {len(op)} measurable openings in view, the spec needs at least "
+                f"{self.spec.mesh.min_openings}; lay more of the net flat under the camera")
+        return self._judge(name, image, op, open_mask, valid, yarn, to_mesh, size, s)
+
+    def _judge(self, name, image, op, open_mask, valid, yarn, to_mesh, size, s):
+        lat = meshmod.place_on_lattice(op, open_mask, valid, s)
+        cells = structural.merged_cells(op, lat)
+        regular = cells == 1
+        a, b, vertical = meshmod.neighbour_pairs(lat, regular)
+        pitch = 0.5 * (lat.pitch_x + lat.pitch_y)
+        seg = meshmod.strand_segments(op, yarn, a, b, vertical, pitch)
+        findings = (structural.merged_findings(op, cells)
+                    + structural.irregular_findings(op, lat, regular, seg)
+                    + structural.thin_findings(seg, self.spec.mesh.min_strand_mm * s))
+        stats = _mesh_stats(op, regular, seg, s)
+        back = cv2.invertAffineTransform(to_mesh)
+        defects = tuple(_to_defect(f, back, self.rect, s, image.shape) for f in findings)
+        verdict, reasons = judge(self.spec, stats, defects)
+        insp = Inspection(image=name, verdict=verdict, reasons=tuple(reasons),
+                          spec=self.spec.name, mesh=stats, defects=defects,
+                          error=reasons[0] if verdict == "error" else None)
+        return insp, Analysis(to_mesh, size, op, regular, tuple(findings), s)
+
+
+def _rotation(size: tuple[int, int], angle_deg: float) -> tuple[np.ndarray, tuple[int, int]]:
+    """Affine that turns the bench view so the mesh axes are the image axes, on a canvas
+    large enough to keep every pixel."""
+    w, h = size
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(np.ceil(w * cos + h * sin)), int(np.ceil(w * sin + h * cos))
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    return m, (nw, nh)
+
+
+def _mesh_stats(op: meshmod.Openings, regular: np.ndarray, seg: meshmod.Segments,
+                s: float) -> MeshStats:
+    pw = (op.cx[seg.b] - op.cx[seg.a])[seg.vertical] / s
+    ph = (op.cy[seg.b] - op.cy[seg.a])[~seg.vertical] / s
+    widths = seg.width_px / s
+    return MeshStats(
+        openings=int(regular.sum()),
+        opening_w_mm=Stat.of(op.span_w[regular] / s),
+        opening_h_mm=Stat.of(op.span_h[regular] / s),
+        pitch_mm=Stat.of(np.concatenate([pw, ph])),
+        strand_width_mm=Stat.of(widths),
+        pitch_w_mm=float(pw.mean()) if len(pw) else float("nan"),
+        pitch_h_mm=float(ph.mean()) if len(ph) else float("nan"),
+    )
+
+
+def _to_defect(f: structural.Finding, back: np.ndarray, rect: Rectifier, s: float,
+               shape: tuple[int, ...]) -> Defect:
+    x, y, w, h = f.box
+    corners = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float64)
+    in_rect = corners @ back[:, :2].T + back[:, 2]
+    px = rect.rect_to_image(in_rect)
+    x0, y0 = np.floor(px.min(0)).clip(0)
+    x1, y1 = np.ceil(px.max(0))
+    x1, y1 = min(x1, shape[1]), min(y1, shape[0])
+    size = (f.size_px[0] / s, f.size_px[1] / s)
+    return Defect(f.type, (int(x0), int(y0), int(x1 - x0), int(y1 - y0)), size, f.score)

@@ -1,0 +1,32 @@
+"""Is an image usable at all? Blank, over/under-exposed and out-of-focus frames are refused."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .errors import ImageError
+
+MIN_CONTRAST = 12.0  # grey levels between the 2nd and 98th percentile
+MAX_DARK_P98 = 45.0
+MIN_BRIGHT_P5 = 200.0
+MIN_SHARPNESS = 0.05  # mean |Laplacian| per unit of contrast, at 1/4 scale
+
+
+def check_usable(bgr: np.ndarray) -> None:
+    """Raise ImageError with a sentence saying what is wrong with the shot, or return."""
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if bgr.ndim == 3 else bgr
+    small = cv2.resize(gray, (gray.shape[1] // 4, gray.shape[0] // 4), interpolation=cv2.INTER_AREA)
+    p2, p5, p98 = np.percentile(small, (2, 5, 98))
+    if p98 < MAX_DARK_P98:
+        raise ImageError("the image is under-exposed (almost black); add light or open the lens")
+    if p5 > MIN_BRIGHT_P5:
+        raise ImageError("the image is over-exposed (almost white); reduce exposure or light")
+    contrast = float(p98 - p2)
+    if contrast < MIN_CONTRAST:
+        raise ImageError("the image is blank (no contrast); put a net under the camera")
+    lap = cv2.Laplacian(small.astype(np.float32), cv2.CV_32F, ksize=3)
+    sharpness = float(np.mean(np.abs(lap))) / contrast
+    if sharpness < MIN_SHARPNESS:
+        raise ImageError(f"the image is out of focus (sharpness {sharpness:.3f}, needs "
+                         f"{MIN_SHARPNESS}); focus the camera on the bench")
