@@ -24,7 +24,7 @@ SEGMENT_SAMPLES = 7
 class Openings:
     """Every opening wholly inside the view, in mesh-aligned pixels (arrays of length N)."""
 
-    labels: np.ndarray  # label image: opening index + 1, 0 elsewhere
+    contours: tuple[np.ndarray, ...]
     cx: np.ndarray
     cy: np.ndarray
     x0: np.ndarray  # bounding box
@@ -62,39 +62,55 @@ class Segments:
 
 
 def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float) -> Openings:
-    """Connected clear regions wholly inside the valid view, with their clear spans."""
-    n, lab, stats, cent = cv2.connectedComponentsWithStats(open_mask, connectivity=4,
-                                                           ltype=cv2.CV_32S)
+    """Clear regions wholly inside the valid view, with their clear spans."""
+    contours, _ = cv2.findContours(open_mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    if not contours:
+        return _no_openings()
     border = cv2.dilate((valid == 0).astype(np.uint8), np.ones((3, 3), np.uint8))
-    touching = np.zeros(n, bool)
-    touching[np.unique(lab[border > 0])] = True
-    area = stats[:, cv2.CC_STAT_AREA]
-    keep = ~touching & (area >= MIN_OPENING_MM2 * px_per_mm**2)
-    keep[0] = False
-    kept = np.flatnonzero(keep)
-    lut = np.zeros(n, np.int32)
-    lut[kept] = np.arange(1, len(kept) + 1)
-    labels = lut[lab]
-    st = stats[kept]
-    x0, y0 = st[:, 0], st[:, 1]
-    bw, bh = st[:, 2], st[:, 3]
-    span_w, span_h = _band_spans(labels, x0, y0, bw, bh)
-    return Openings(labels, cent[kept, 0], cent[kept, 1], x0, y0, bw, bh,
-                    st[:, cv2.CC_STAT_AREA], span_w, span_h)
+    border[0, :] = border[-1, :] = border[:, 0] = border[:, -1] = 1
+    pts = np.concatenate(contours).reshape(-1, 2)
+    starts = np.cumsum([0] + [len(c) for c in contours[:-1]])
+    touching = np.maximum.reduceat(border[pts[:, 1], pts[:, 0]], starts) > 0
+    boxes = np.array([cv2.boundingRect(c) for c in contours]).reshape(-1, 4)
+    mom = np.array([_moments(c) for c in contours]).reshape(-1, 3)
+    keep = ~touching & (mom[:, 0] >= MIN_OPENING_MM2 * px_per_mm**2)
+    idx = np.flatnonzero(keep)
+    x0, y0, bw, bh = boxes[idx].T
+    span_w, span_h = _band_spans(open_mask, x0, y0, bw, bh)
+    area, m10, m01 = mom[idx].T
+    return Openings(tuple(contours[i] for i in idx), m10 / area, m01 / area, x0, y0, bw, bh,
+                    area, span_w, span_h)
 
 
-def _band_spans(labels, x0, y0, bw, bh) -> tuple[np.ndarray, np.ndarray]:
-    """Mean clear span across the central half of each opening, both axes, vectorised."""
-    ys, xs = np.nonzero(labels)
-    k = labels[ys, xs] - 1
-    out = []
-    for pos, lo_edge, ext in ((ys, y0, bh), (xs, x0, bw)):
-        lo = np.ceil(lo_edge + 0.25 * ext).astype(np.int64)
-        hi = np.ceil(lo_edge + 0.75 * ext).astype(np.int64)
-        in_band = (pos >= lo[k]) & (pos < hi[k])
-        count = np.bincount(k[in_band], minlength=len(x0))
-        out.append(count / np.maximum(hi - lo, 1))
-    return out[0], out[1]
+def _moments(c: np.ndarray) -> tuple[float, float, float]:
+    m = cv2.moments(c)
+    return m["m00"], m["m10"], m["m01"]
+
+
+def _no_openings() -> Openings:
+    z = np.zeros(0)
+    zi = np.zeros(0, np.int64)
+    return Openings((), z, z, zi, zi, zi, zi, z, z, z)
+
+
+def _band_spans(open_mask, x0, y0, bw, bh) -> tuple[np.ndarray, np.ndarray]:
+    """Mean clear span over the central half of each opening, both axes (integral image).
+
+    Neighbouring openings are separated by whole strands, so an opening's bounding box holds
+    only its own clear pixels.
+    """
+    ii = cv2.integral(open_mask)
+
+    def box_sum(xa, ya, xb, yb):
+        return ii[yb, xb] - ii[ya, xb] - ii[yb, xa] + ii[ya, xa]
+
+    lo_y = np.ceil(y0 + 0.25 * bh).astype(np.int64)
+    hi_y = np.ceil(y0 + 0.75 * bh).astype(np.int64)
+    lo_x = np.ceil(x0 + 0.25 * bw).astype(np.int64)
+    hi_x = np.ceil(x0 + 0.75 * bw).astype(np.int64)
+    span_w = box_sum(x0, lo_y, x0 + bw, hi_y) / np.maximum(hi_y - lo_y, 1)
+    span_h = box_sum(lo_x, y0, hi_x, y0 + bh) / np.maximum(hi_x - lo_x, 1)
+    return span_w.astype(np.float64), span_h.astype(np.float64)
 
 
 def _pitch(profile: np.ndarray, px_per_mm: float) -> tuple[float, float]:

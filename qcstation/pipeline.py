@@ -28,7 +28,7 @@ class Analysis:
     """What the engine saw, in the mesh-aligned bench view; used to draw the overlay."""
 
     to_mesh: np.ndarray  # 2x3 affine: rectified px -> mesh-aligned px
-    size: tuple[int, int]  # mesh-aligned view (width, height)
+    view: np.ndarray  # the mesh-aligned bench view (BGR), what the overlay is drawn on
     openings: meshmod.Openings
     regular: np.ndarray
     findings: tuple[structural.Finding, ...]
@@ -65,25 +65,28 @@ class Inspector:
         check_usable(image)
         s = self.rect.px_per_mm
         rect = self.rect.rectify(image)
-        sep = segment.fit_separation(rect, self.rect.valid, s)
+        f = max(1, round(s / segment.FIT_PX_PER_MM))
+        small, valid_small = rect[::f, ::f], self.rect.valid[::f, ::f]
+        sep = segment.fit_separation(small, valid_small, s / f)
         if sep.contrast < MIN_SEPARATION:
             raise ImageError("no net in view (yarn and bench cannot be told apart)")
-        score = segment.yarn_score(rect, sep, s)
-        angle = segment.mesh_angle(score, self.rect.valid, s)
+        yarn_small = segment.yarn_mask(small, sep, segment.local_brightness(small, s / f))
+        angle = segment.mesh_angle(yarn_small, valid_small)
         to_mesh, size = _rotation(self.rect.size, angle)
-        score = cv2.warpAffine(score, to_mesh, size, flags=cv2.INTER_LINEAR,
-                               borderValue=-1000.0)
+        view = cv2.warpAffine(rect, to_mesh, size, flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)
         valid = cv2.warpAffine(self.rect.valid, to_mesh, size, flags=cv2.INTER_NEAREST)
-        yarn = segment.remove_hairs(((score > 0) & (valid > 0)).astype(np.uint8), s)
+        local = segment.local_brightness(view[::f, ::f], s / f)
+        yarn = segment.remove_hairs(segment.yarn_mask(view, sep, local) & (valid > 0), s)
         open_mask = ((yarn == 0) & (valid > 0)).astype(np.uint8)
         op = meshmod.find_openings(open_mask, valid, s)
         if len(op) < self.spec.mesh.min_openings:
             raise ImageError(
                 f"only {len(op)} measurable openings in view, the spec needs at least "
                 f"{self.spec.mesh.min_openings}; lay more of the net flat under the camera")
-        return self._judge(name, image, op, open_mask, valid, yarn, to_mesh, size, s)
+        return self._judge(name, image, op, open_mask, valid, yarn, to_mesh, view, s)
 
-    def _judge(self, name, image, op, open_mask, valid, yarn, to_mesh, size, s):
+    def _judge(self, name, image, op, open_mask, valid, yarn, to_mesh, view, s):
         lat = meshmod.place_on_lattice(op, open_mask, valid, s)
         cells = structural.merged_cells(op, lat)
         regular = cells == 1
@@ -100,7 +103,7 @@ class Inspector:
         insp = Inspection(image=name, verdict=verdict, reasons=tuple(reasons),
                           spec=self.spec.name, mesh=stats, defects=defects,
                           error=reasons[0] if verdict == "error" else None)
-        return insp, Analysis(to_mesh, size, op, regular, tuple(findings), s)
+        return insp, Analysis(to_mesh, view, op, regular, tuple(findings), s)
 
 
 def _rotation(size: tuple[int, int], angle_deg: float) -> tuple[np.ndarray, tuple[int, int]]:

@@ -1,12 +1,14 @@
-"""Yarn / opening separation on the rectified bench view, for any bench lighting.
+"""Yarn / opening separation on the bench view, for any bench lighting.
 
-The method does not assume a polarity or a fixed threshold:
-1. illumination is flattened by dividing lightness by a wide blur (a periodic mesh averages out);
-2. two clusters (k-means) are found in flattened (B, G, R) on a subsample, and the
-   direction that best separates them (Fisher/LDA) becomes a one-channel yarn score;
+No polarity or fixed threshold is assumed:
+1. illumination is flattened by dividing by a wide blur of the brightness (the periodic mesh
+   averages out), so uneven light and hot spots do not move the threshold;
+2. two clusters (k-means) are found in flattened (B, G, R) on a subsample, and the direction
+   that best separates them (Fisher/LDA) becomes a one-channel yarn score; shadows on a
+   front-lit table are neutral in colour, so LDA weights colour over brightness there;
 3. the yarn cluster is the one that forms a connected lattice; openings form many blobs;
-4. the threshold sits midway between the two cluster means, so edges are not biased.
-Shadows on a front-lit table are neutral in colour, so LDA weights chroma over lightness there.
+4. the threshold sits midway between the two cluster means on a feature linear in the
+   pixel values, so it falls on the middle of a blurred edge and does not bias spans.
 """
 
 from __future__ import annotations
@@ -21,38 +23,39 @@ logger = logging.getLogger(__name__)
 
 FLATTEN_SIGMA_MM = 40.0  # wider than 1.3 pitches of the coarsest net: the mesh averages out
 HAIR_MM = 1.2  # yarn structures thinner than this are stray hairs, not strand bodies
+FIT_PX_PER_MM = 1.5  # the separation and the mesh angle are fitted at this scale
 
 
 @dataclass(frozen=True)
 class Separation:
-    """A linear yarn score on Lab features and its threshold (score > threshold: yarn)."""
+    """Yarn where w . (B, G, R) > threshold * local brightness / 100."""
 
-    weights: np.ndarray  # (3,) on flattened (B, G, R)
+    weights: np.ndarray  # (3,) unit vector on (B, G, R)
     threshold: float
+    raw_mid: float  # w . BGR midway between the clusters before flattening
+    raw_gap: float  # distance between the cluster means before flattening (> 0)
     contrast: float  # distance between the cluster means in units of their pooled std
 
 
-def _features(bgr: np.ndarray, px_per_mm: float) -> np.ndarray:
-    """(H, W, 3) float32 features: B, G, R divided by the local mean brightness.
+def local_brightness(bgr: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Wide blur of the grey level at the size of `bgr`, float32 (divides the light out).
 
-    Linear in the pixel values, so a threshold midway between the two classes falls on the
-    middle of a blurred edge (a Lab or gamma feature would bias every edge one way).
+    Blurred at ~0.1 px/mm: the light varies slowly and a small kernel is fast.
     """
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-    f = 8  # the blur runs on an 8x smaller image: it only has to follow the light
-    small = cv2.resize(gray, (max(1, gray.shape[1] // f), max(1, gray.shape[0] // f)),
-                       interpolation=cv2.INTER_AREA).astype(np.float32)
-    sigma = FLATTEN_SIGMA_MM * px_per_mm / f
-    small = cv2.GaussianBlur(small, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
-    local = cv2.resize(small, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
-    gain = 100.0 / np.maximum(local, 1.0)
-    return bgr.astype(np.float32) * gain[..., None]
+    f = max(1, int(px_per_mm / 0.1))
+    tiny = cv2.resize(gray, (max(1, gray.shape[1] // f), max(1, gray.shape[0] // f)),
+                      interpolation=cv2.INTER_AREA).astype(np.float32)
+    sigma = FLATTEN_SIGMA_MM * px_per_mm * tiny.shape[1] / gray.shape[1]
+    tiny = cv2.GaussianBlur(tiny, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    blur = cv2.resize(tiny, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return np.maximum(blur, 1.0)
 
 
 def _kmeans2(x: np.ndarray) -> np.ndarray:
     crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_MAX_ITER, 30, 0.01)
     cv2.setRNGSeed(7)
-    _, labels, _ = cv2.kmeans(x, 2, None, crit, 3, cv2.KMEANS_PP_CENTERS)
+    _, labels, _ = cv2.kmeans(x, 2, None, crit, 2, cv2.KMEANS_PP_CENTERS)
     return labels.ravel()
 
 
@@ -68,48 +71,54 @@ def _fisher(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float, float
 
 
 def _blob_count(mask: np.ndarray) -> int:
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
     return int((stats[1:, cv2.CC_STAT_AREA] >= 12).sum())
 
 
-def fit_separation(bgr: np.ndarray, valid: np.ndarray, px_per_mm: float) -> Separation:
-    """Learn the yarn score for this frame from a ~2 px/mm subsample."""
-    step = max(1, int(round(px_per_mm / 2.0)))
-    feats = _features(bgr[::step, ::step], px_per_mm / step)
-    ok = valid[::step, ::step] > 0
-    x = feats[ok].reshape(-1, 3)
-    if len(x) > 60000:
-        x = x[np.random.default_rng(0).choice(len(x), 60000, replace=False)]
-    w, ma, mb, contrast = _fisher(x, _kmeans2(x))
-    thr = 0.5 * (ma + mb)
-    score = feats @ w
-    high = ((score > thr) & ok).astype(np.uint8)
-    low = ((score <= thr) & ok).astype(np.uint8)
-    # The yarn is one connected lattice; the openings are many separate blobs.
-    if _blob_count(high) > _blob_count(low):
-        w, thr = -w, -thr
-    return Separation(w.astype(np.float32), float(thr), contrast)
+def fit_separation(small: np.ndarray, valid: np.ndarray, px_per_mm: float) -> Separation:
+    """Learn the yarn score of this frame from a small bench view (`px_per_mm` is its scale)."""
+    local = local_brightness(small, px_per_mm)
+    pos = np.flatnonzero(valid.ravel())
+    if len(pos) < 100:
+        return Separation(np.ones(3, np.float32), 0.0, 0.0, 1.0, 0.0)
+    if len(pos) > 20000:
+        pos = np.random.default_rng(0).choice(pos, 20000, replace=False)
+    xr = small.reshape(-1, 3)[pos].astype(np.float32)
+    x = xr * (100.0 / local.ravel()[pos])[:, None]
+    labels = _kmeans2(x)
+    w, ma, mb, contrast = _fisher(x, labels)  # class 1 scores higher along w
+    r = xr @ w
+    ra, rb = r[labels == 0].mean(), r[labels == 1].mean()
+    sep = Separation(w.astype(np.float32), float(0.5 * (ma + mb)), float(0.5 * (ra + rb)),
+                     float(max(rb - ra, 1.0)), contrast)
+    high = yarn_mask(small, sep, local) & (valid > 0)
+    low = (high == 0) & (valid > 0)
+    if _blob_count(high) > _blob_count(low.astype(np.uint8)):  # yarn is one lattice
+        sep = Separation(-sep.weights, -sep.threshold, -sep.raw_mid, sep.raw_gap, contrast)
+    return sep
 
 
-def yarn_score(bgr: np.ndarray, sep: Separation, px_per_mm: float) -> np.ndarray:
-    """Score minus threshold: > 0 is yarn, at full resolution, float32."""
-    feats = _features(bgr, px_per_mm)
-    return cv2.transform(feats, sep.weights.reshape(1, 3)) - np.float32(sep.threshold)
+def yarn_mask(bgr: np.ndarray, sep: Separation, local_small: np.ndarray) -> np.ndarray:
+    """uint8 mask (1 = yarn) at full resolution; `local_small` is the low-res brightness."""
+    k = 120.0 / sep.raw_gap  # the two classes land ~120 grey levels apart in uint8
+    m = np.append(sep.weights * k, 128.0 - k * sep.raw_mid).astype(np.float32).reshape(1, 4)
+    score = cv2.transform(bgr, m)
+    score = score[..., 0] if score.ndim == 3 else score
+    thr_small = (128.0 + k * (sep.threshold * local_small / 100.0 - sep.raw_mid))
+    thr = cv2.resize(np.clip(thr_small, 0, 255).astype(np.float32),
+                     (bgr.shape[1], bgr.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return (score > thr.astype(np.uint8)).astype(np.uint8)
 
 
-def mesh_angle(score: np.ndarray, valid: np.ndarray, px_per_mm: float) -> float:
-    """Mesh axis angle in degrees (-45, 45] from the gradient orientations, 4-fold symmetric."""
-    step = max(1, int(round(px_per_mm)))  # ~1 px/mm is plenty for the angle
-    s = cv2.resize(score, (score.shape[1] // step, score.shape[0] // step),
-                   interpolation=cv2.INTER_AREA)
-    v = cv2.resize(valid, (s.shape[1], s.shape[0]), interpolation=cv2.INTER_NEAREST)
-    s = np.clip(s, -20, 20)
+def mesh_angle(yarn_small: np.ndarray, valid: np.ndarray) -> float:
+    """Mesh axis angle in degrees (-45, 45] from gradient orientations, 4-fold symmetric."""
+    s = cv2.GaussianBlur(yarn_small.astype(np.float32), (0, 0), 1.0)
     gx = cv2.Sobel(s, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(s, cv2.CV_32F, 0, 1, ksize=3)
-    keep = cv2.erode(v, np.ones((5, 5), np.uint8)) > 0
-    mag = np.hypot(gx, gy)[keep]
-    phi = np.arctan2(gy, gx)[keep]
-    z = np.sum(mag * np.exp(4j * phi))
+    keep = cv2.erode(valid, np.ones((5, 5), np.uint8)) > 0
+    gx, gy = gx[keep], gy[keep]
+    c2, s2 = gx * gx - gy * gy, 2 * gx * gy  # the gradient angle doubled, then doubled again
+    z = complex(np.sum(c2 * c2 - s2 * s2), np.sum(2 * c2 * s2))
     return float(np.degrees(np.angle(z) / 4.0))
 
 
