@@ -1,0 +1,160 @@
+"""The measurement engine on exact drawn nets (tests/netimg.py): spans, strands, defects.
+
+Expected values come from the drawing itself: strands are filled rectangles of known size,
+so the clear opening is the gap between rectangles (to within a pixel: 0.25 mm at 4 px/mm).
+"""
+
+import cv2
+import numpy as np
+import pytest
+from netimg import grid_net, ideal_calibration
+
+from qcstation.pipeline import Inspector
+from qcstation.spec import load_spec
+
+SPEC = load_spec("specs/kr-coirnet-25.toml")
+S = 4.0  # px per mm of the drawn nets
+
+
+def camera_look(img: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Defocus and sensor noise, so edges are not perfect steps."""
+    rng = np.random.default_rng(seed)
+    img = cv2.GaussianBlur(img, (0, 0), 0.8)
+    return np.clip(img + rng.normal(0, 2.5, img.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def inspector():
+    return Inspector(SPEC, ideal_calibration(1200, 900, S))
+
+
+def run(inspector, img):
+    result, analysis = inspector.inspect(camera_look(img), "t")
+    return result, analysis
+
+
+@pytest.mark.parametrize(
+    "bench, yarn",
+    [(225, (40, 70, 110)),  # light table: dark brown yarn
+     (25, (70, 130, 185)),  # dark table: bright yarn
+     (250, (20, 25, 30))],  # backlit: near-black silhouette
+)
+@pytest.mark.parametrize("opening", [(25.0, 25.0), (18.0, 27.0)])
+def test_spans_match_drawn_gaps_on_every_bench(inspector, bench, yarn, opening):
+    result, _ = run(inspector, grid_net(1200, 900, S, opening, 6.0, bench, yarn))
+    m = result.mesh
+    assert m.opening_w_mm.mean == pytest.approx(opening[0], abs=0.3)
+    assert m.opening_h_mm.mean == pytest.approx(opening[1], abs=0.3)
+    assert m.pitch_w_mm == pytest.approx(opening[0] + 6.0, abs=0.2)
+    assert m.pitch_h_mm == pytest.approx(opening[1] + 6.0, abs=0.2)
+    assert m.strand_width_mm.mean == pytest.approx(6.0, abs=0.4)
+    assert result.defects == ()
+
+
+def test_uneven_light_does_not_move_edges(inspector):
+    img = grid_net(1200, 900, S, (25.0, 25.0), 6.0, 230, (50, 80, 120)).astype(np.float32)
+    ramp = np.linspace(0.45, 1.0, img.shape[1], dtype=np.float32)[None, :, None]
+    result, _ = run(inspector, (img * ramp).astype(np.uint8))
+    assert result.mesh.opening_w_mm.mean == pytest.approx(25.0, abs=0.3)
+    assert result.verdict == "pass"
+
+
+def test_rotated_net_is_measured_along_its_own_axes(inspector):
+    img = grid_net(1600, 1300, S, (22.0, 26.0), 6.0)
+    rot = cv2.getRotationMatrix2D((800, 650), 9.0, 1.0)
+    img = cv2.warpAffine(img, rot, (1600, 1300), flags=cv2.INTER_LINEAR)[200:1100, 200:1400]
+    result, _ = run(inspector, img)
+    assert result.mesh.opening_w_mm.mean == pytest.approx(22.0, abs=0.35)
+    assert result.mesh.opening_h_mm.mean == pytest.approx(26.0, abs=0.35)
+
+
+def test_hairs_do_not_shorten_spans(inspector):
+    img = grid_net(1200, 900, S, (25.0, 25.0), 6.0)
+    rng = np.random.default_rng(3)
+    for _ in range(600):  # thin dark hairs 0.25 mm, many crossing into openings
+        x, y = rng.integers(0, 1200), rng.integers(0, 900)
+        a = rng.uniform(0, np.pi)
+        n = rng.uniform(8, 40)
+        cv2.line(img, (x, y), (int(x + n * np.cos(a)), int(y + n * np.sin(a))), (40, 70, 110), 1)
+    result, _ = run(inspector, img)
+    assert result.mesh.opening_w_mm.mean == pytest.approx(25.0, abs=0.3)
+    assert not [d for d in result.defects if d.type != "thin_strand"]
+
+
+def cut(img, x0_mm, y0_mm, x1_mm, y1_mm, bench=220):
+    img[int(y0_mm * S):int(y1_mm * S), int(x0_mm * S):int(x1_mm * S)] = bench
+    return img
+
+
+# Strands of the default grid start at x = 7 + 31 k mm, y = 5 + 31 k mm and are 6 mm wide.
+@pytest.mark.parametrize(
+    "cuts, expected",
+    [([(100, 12, 106, 36)], "broken_strand"),  # one vertical segment between two crossings
+     ([(100, 42, 106, 67)], "broken_strand"),
+     ([(100, 73, 106, 98), (100, 42, 106, 67)], "broken_strand"),  # crossing between: 2
+     ([(100, 42, 106, 67), (107, 67, 130, 73)], "hole"),  # two segments: 3 openings merge
+     ([(100, 42, 106, 67), (107, 67, 130, 73), (76, 67, 99, 73)], "hole")],
+)
+def test_merged_openings_are_holes_or_broken_strands(inspector, cuts, expected):
+    img = grid_net(1200, 900, S, (25.0, 25.0), 6.0)
+    for c in cuts:
+        cut(img, *c)
+    result, _ = run(inspector, img)
+    assert {d.type for d in result.defects} == {expected}
+    assert len(result.defects) == (2 if len(cuts) == 2 and expected == "broken_strand" else 1)
+    assert result.verdict == "fail"
+    cx, cy = (cuts[0][0] + cuts[0][2]) / 2 * S, (cuts[0][1] + cuts[0][3]) / 2 * S
+    assert any(x <= cx <= x + w and y <= cy <= y + h for x, y, w, h in
+               (d.bbox_px for d in result.defects))
+    # merged openings are not averaged into the mesh statistics
+    assert result.mesh.opening_w_mm.max < 26.0
+
+
+def test_displaced_strand_is_irregular_mesh(inspector):
+    img = grid_net(1200, 900, S, (25.0, 25.0), 6.0)
+    cut(img, 131, 42, 137, 67)  # remove the segment of the strand at x = 131..137 mm
+    img[42 * 4:67 * 4, 141 * 4:147 * 4] = (40, 70, 110)  # and lay it 10 mm to the right
+    result, _ = run(inspector, img)
+    kinds = [d.type for d in result.defects]
+    assert kinds == ["irregular_mesh"]
+    x, y, w, h = result.defects[0].bbox_px
+    assert x < 131 * S < x + w and y < 50 * S < y + h
+
+
+def test_thin_strand_found_and_not_irregular(inspector):
+    img = grid_net(1200, 900, S, (25.0, 25.0), 6.0)
+    cut(img, 131, 42, 137, 67)
+    img[42 * 4:67 * 4, int(133 * 4):int(135.5 * 4)] = (40, 70, 110)  # 2.5 mm of yarn left
+    result, _ = run(inspector, img)
+    assert [d.type for d in result.defects] == ["thin_strand"]
+    d = result.defects[0]
+    assert d.size_mm[1] == pytest.approx(2.5, abs=0.5)
+    assert result.mesh.strand_width_mm.min == pytest.approx(2.5, abs=0.5)
+    assert any("thin_strand" in r for r in result.reasons)
+
+
+def test_image_size_must_match_calibration(inspector):
+    result, analysis = inspector.inspect(np.zeros((480, 640, 3), np.uint8), "small.jpg")
+    assert result.verdict == "error" and analysis is None
+    assert "640x480" in result.error and "1200x900" in result.error
+
+
+@pytest.mark.parametrize(
+    "make, word",
+    [(lambda: np.full((900, 1200, 3), 128, np.uint8), "blank"),
+     (lambda: np.full((900, 1200, 3), 252, np.uint8), "over-exposed"),
+     (lambda: (grid_net(1200, 900, S) // 12).astype(np.uint8), "under-exposed"),
+     (lambda: cv2.GaussianBlur(grid_net(1200, 900, S), (0, 0), 12), "out of focus")],
+)
+def test_unusable_images_are_errors_never_passes(inspector, make, word):
+    result, _ = inspector.inspect(make(), "bad.jpg")
+    assert result.verdict == "error"
+    assert word in result.error
+
+
+def test_too_few_openings_is_an_error(inspector):
+    img = grid_net(1200, 900, S, (25.0, 25.0), 6.0)
+    img[:, 300:] = 220  # most of the view is bare bench
+    result, _ = run(inspector, img)
+    assert result.verdict == "error"
+    assert "openings" in result.error
