@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 import cv2
 import numpy as np
 
 from . import mesh as meshmod
 from . import segment, structural
-from .domain import Calibration, Defect, Inspection, MeshStats, Stat
+from .domain import Calibration, Defect, Inspection, MeshStats, ModelInfo, Stat
 from .errors import ImageError
 from .judge import judge
 from .quality import check_usable
@@ -35,13 +36,26 @@ class Analysis:
     px_per_mm: float
 
 
-class Inspector:
-    """Holds the spec, calibration and rectification; `inspect` judges one frame."""
+class AppearanceModel(Protocol):
+    """A detector of appearance defects (foreign matter, stains, loose fibres)."""
 
-    def __init__(self, spec: Spec, calibration: Calibration, px_per_mm: float | None = None):
+    info: ModelInfo
+
+    def find(self, view: np.ndarray, valid: np.ndarray,
+             px_per_mm: float) -> list[structural.Finding]:
+        """Findings in the pixels of `view`, the mesh-aligned bench view at `px_per_mm`."""
+        ...
+
+
+class Inspector:
+    """Holds the spec, calibration, rectification and model; `inspect` judges one frame."""
+
+    def __init__(self, spec: Spec, calibration: Calibration, px_per_mm: float | None = None,
+                 model: AppearanceModel | None = None):
         self.spec = spec
         self.cal = calibration
         self.rect = Rectifier.build(calibration, px_per_mm)
+        self.model = model
 
     def inspect(self, image: np.ndarray, name: str) -> tuple[Inspection, Analysis | None]:
         t0 = time.perf_counter()
@@ -55,7 +69,7 @@ class Inspector:
 
     def _error(self, name: str, message: str) -> Inspection:
         return Inspection(image=name, verdict="error", reasons=(message,), spec=self.spec.name,
-                          error=message)
+                          error=message, model=self.model.info if self.model else None)
 
     def _inspect(self, image: np.ndarray, name: str) -> tuple[Inspection, Analysis]:
         w, h = self.cal.image_size
@@ -96,12 +110,15 @@ class Inspector:
         findings = (structural.merged_findings(op, cells)
                     + structural.irregular_findings(op, lat, regular, seg)
                     + structural.thin_findings(seg, self.spec.mesh.min_strand_mm * s))
+        if self.model is not None:
+            findings += self.model.find(view, valid, s)
         stats = _mesh_stats(op, regular, seg, s)
         back = cv2.invertAffineTransform(to_mesh)
         defects = tuple(_to_defect(f, back, self.rect, s, image.shape) for f in findings)
         verdict, reasons = judge(self.spec, stats, defects)
         insp = Inspection(image=name, verdict=verdict, reasons=tuple(reasons),
                           spec=self.spec.name, mesh=stats, defects=defects,
+                          model=self.model.info if self.model else None,
                           error=reasons[0] if verdict == "error" else None)
         return insp, Analysis(to_mesh, view, op, regular, tuple(findings), s)
 
