@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .errors import SpecError
 
@@ -28,14 +28,24 @@ class MeshSpec(_Strict):
     max_opening_mm: float = Field(gt=0, le=500)
     min_strand_mm: float = Field(gt=0, le=50)
 
-    @model_validator(mode="after")
-    def _check(self) -> MeshSpec:
-        for v in self.opening_mm:
-            if not 1.0 <= v <= 200.0:
-                raise ValueError(f"opening_mm values must lie in 1..200 mm, got {v}")
-        if self.max_opening_mm <= max(self.opening_mm):
-            raise ValueError("max_opening_mm must be larger than the nominal opening_mm")
-        return self
+    # field validators, not a model validator, so that the error names the key at fault
+    @field_validator("opening_mm")
+    @classmethod
+    def _opening_range(cls, v: tuple[float, float]) -> tuple[float, float]:
+        for x in v:
+            if not 1.0 <= x <= 200.0:
+                raise ValueError(f"opening_mm values must lie in 1..200 mm, got {x}")
+        return v
+
+    @field_validator("max_opening_mm")
+    @classmethod
+    def _above_nominal(cls, v: float, info: ValidationInfo) -> float:
+        nominal = info.data.get("opening_mm")  # absent when opening_mm itself is invalid
+        if nominal is not None and v <= max(nominal):
+            raise ValueError(
+                f"max_opening_mm must be larger than the nominal opening_mm {max(nominal)}"
+            )
+        return v
 
 
 class DefectLimits(_Strict):
@@ -83,8 +93,14 @@ def load_spec(path: str | Path) -> Spec:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError(f"{p}: spec file not found; give the path of a .toml spec.") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise SpecError(f"{p}: cannot read the spec file ({e}).") from None
+    except IsADirectoryError:
+        raise SpecError(f"{p}: is a folder; give the path of a .toml spec.") from None
+    except UnicodeDecodeError as e:
+        raise SpecError(
+            f"{p}: not UTF-8 text (byte {e.start}); save the spec as UTF-8 and retry."
+        ) from None
+    except OSError as e:
+        raise SpecError(f"{p}: cannot read the spec file ({e.strerror or e}).") from None
     return parse_spec(text, str(p))
 
 

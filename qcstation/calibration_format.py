@@ -1,0 +1,173 @@
+"""The calibration file format (JSON-able dict) and its validation."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .domain import Calibration
+from .errors import CalibrationError
+
+logger = logging.getLogger(__name__)
+
+FORMAT = "qcstation-calibration/1"
+
+_Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+_Row3 = tuple[_Finite, _Finite, _Finite]
+_Matrix3 = tuple[_Row3, _Row3, _Row3]
+_Count = Annotated[int, Field(strict=True, ge=1, le=100_000)]
+
+
+class _CalibrationFile(BaseModel):
+    """The JSON file; every key is required and unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: Literal["qcstation-calibration/1"]
+    created: str
+    image_size: tuple[_Count, _Count]
+    board: tuple[Annotated[int, Field(strict=True, ge=2, le=100)], ...] = Field(
+        min_length=2, max_length=2
+    )
+    square_mm: _Finite = Field(gt=0)
+    n_images: Annotated[int, Field(strict=True, ge=0, le=100_000)]  # 0: a hand-made camera
+    rms_px: _Finite = Field(ge=0)
+    mm_per_px: _Finite = Field(gt=0)
+    camera_matrix: _Matrix3
+    dist_coeffs: tuple[_Finite, _Finite, _Finite, _Finite, _Finite]
+    plane_homography: _Matrix3
+
+    @field_validator("created")
+    @classmethod
+    def _iso_time(cls, v: str) -> str:
+        try:
+            datetime.fromisoformat(v)
+        except ValueError:
+            raise ValueError(
+                f"{v!r} is not an ISO 8601 date-time such as 2025-01-31T09:00:00+00:00"
+            ) from None
+        return v
+
+    @field_validator("camera_matrix")
+    @classmethod
+    def _camera(cls, v: tuple) -> tuple:
+        k = np.array(v)
+        if k[0, 0] <= 0 or k[1, 1] <= 0:
+            raise ValueError(f"fx = {k[0, 0]:g} and fy = {k[1, 1]:g} must both be positive")
+        if k[1, 0] != 0 or tuple(k[2]) != (0.0, 0.0, 1.0):
+            raise ValueError("expected [[fx, s, cx], [0, fy, cy], [0, 0, 1]]")
+        return v
+
+    @field_validator("plane_homography")
+    @classmethod
+    def _homography(cls, v: tuple) -> tuple:
+        s = np.linalg.svd(np.array(v), compute_uv=False)
+        if s[0] == 0 or s[-1] / s[0] < 1e-13:
+            raise ValueError("the homography is singular; run qcstation calibrate again")
+        return v
+
+
+def calibration_to_dict(cal: Calibration) -> dict:
+    """A JSON-able dict of the calibration (the file format)."""
+    return {
+        "format": FORMAT,
+        "created": cal.created,
+        "image_size": [int(v) for v in cal.image_size],
+        "board": [int(v) for v in cal.board],
+        "square_mm": float(cal.square_mm),
+        "n_images": int(cal.n_images),
+        "rms_px": float(cal.rms_px),
+        "mm_per_px": float(cal.mm_per_px),
+        "camera_matrix": np.asarray(cal.camera_matrix, np.float64).tolist(),
+        "dist_coeffs": np.asarray(cal.dist_coeffs, np.float64).ravel().tolist(),
+        "plane_homography": np.asarray(cal.plane_homography, np.float64).tolist(),
+    }
+
+
+def calibration_from_dict(d: object, source: str = "<calibration>") -> Calibration:
+    """Validate a dict read from a calibration file; `source` names the file in errors."""
+    if not isinstance(d, dict):
+        raise CalibrationError(
+            f"{source}: expected a JSON object with the calibration keys, got {type(d).__name__}."
+        )
+    try:
+        f = _CalibrationFile.model_validate(d)
+    except ValidationError as e:
+        raise CalibrationError(f"{source}: {_describe(e)}") from None
+    cal = Calibration(
+        image_size=(f.image_size[0], f.image_size[1]),
+        camera_matrix=np.array(f.camera_matrix, np.float64),
+        dist_coeffs=np.array(f.dist_coeffs, np.float64),
+        plane_homography=np.array(f.plane_homography, np.float64),
+        mm_per_px=f.mm_per_px,
+        rms_px=f.rms_px,
+        board=(f.board[0], f.board[1]),
+        square_mm=f.square_mm,
+        n_images=f.n_images,
+        created=f.created,
+    )
+    _check_horizon(cal, source)
+    return cal
+
+
+def _check_horizon(cal: Calibration, source: str) -> None:
+    """The whole image must map to a finite part of the bench (no horizon inside it)."""
+    w, h = cal.image_size
+    corners = np.array([[0, 0, 1], [w - 1, 0, 1], [0, h - 1, 1], [w - 1, h - 1, 1]], np.float64)
+    scale = corners @ cal.plane_homography[2]
+    if not (np.all(scale > 0) or np.all(scale < 0)):
+        raise CalibrationError(
+            f"{source}: key 'plane_homography' maps part of the image beyond the bench's horizon; "
+            "run qcstation calibrate again with the board lying flat on the bench."
+        )
+
+
+_SHAPES = {
+    "image_size": "[width, height] in pixels",
+    "board": "[columns, rows] of inner corners",
+    "camera_matrix": "a 3x3 matrix [[fx, 0, cx], [0, fy, cy], [0, 0, 1]]",
+    "dist_coeffs": "5 numbers [k1, k2, p1, p2, k3]",
+    "plane_homography": "a 3x3 matrix",
+}
+_SHAPE_ERRORS = {"missing", "too_short", "too_long", "tuple_type", "list_type"}
+
+
+def _describe(e: ValidationError) -> str:
+    """One clause per bad key: the key, the value found and what was expected."""
+    parts: dict[str, str] = {}  # first problem of each key
+    for err in e.errors():
+        loc = err["loc"]
+        key = str(loc[0]) if loc else "(top level)"
+        item = "".join(f"[{i}]" for i in loc[1:])
+        where = f"key '{key}'" + (f" item {item}" if item else "")
+        kind = err["type"]
+        if key == "format":
+            found = "missing" if kind == "missing" else _short(err.get("input"))
+            text = (
+                f"not a calibration file this qcstation reads (key 'format' is {found}, expected "
+                f"{FORMAT!r}); give a file written by qcstation calibrate"
+            )
+        elif kind == "extra_forbidden":
+            text = f"unknown key '{key}'; remove it"
+        elif kind == "missing" and len(loc) == 1:
+            text = f"missing key '{key}'; write the file with qcstation calibrate"
+        elif key in _SHAPES and kind in _SHAPE_ERRORS:
+            text = f"key '{key}' must be {_SHAPES[key]}"
+        elif kind == "value_error":  # our own checks: the message says what is wrong
+            text = f"{where}: {err['msg'].removeprefix('Value error, ')}"
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            text = f"{where} has value {_short(err.get('input'))}: {msg}"
+        parts.setdefault(key, text)
+    if "format" in parts:  # another kind of file: its other keys do not matter
+        return parts["format"] + "."
+    return "; ".join(parts.values()) + "."
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,172 @@
+"""`qcstation calibrate`: camera, lens distortion and bench plane from chessboard photos."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..calibration import (
+    MIN_BOARDS,
+    calibrate_boards,
+    common_size,
+    find_board,
+    find_boards,
+)
+from ..calibration_io import save_calibration
+from ..domain import Calibration
+from ..errors import CalibrationError, ImageError
+from ..imageio import read_image
+
+logger = logging.getLogger(__name__)
+
+_HIGH_RMS_PX = 1.0
+
+_EPILOG = f"""\
+Take 10-20 sharp photos of a flat printed chessboard with the bench camera, tilting the board
+up to about 45 degrees and moving it over the whole view; at least {MIN_BOARDS} must show the
+whole board. For the bench plane, lay the board flat on the bench where the nets lie and give
+that photo with --plane (or first among IMAGES). Measurements are then in millimetres on that
+plane: the origin at the board's inner corner nearest the photo's top-left, x along the rows of
+corners (COLS direction), y across them (ROWS direction).
+
+example:
+  qcstation calibrate --board 9x6 --square-mm 25 --plane bench.jpg shots/*.jpg \\
+      -o calibration/bench1.json
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = _EPILOG
+    parser.add_argument(
+        "images",
+        nargs="+",
+        type=Path,
+        metavar="IMAGES",
+        help="chessboard photos (JPEG, PNG, BMP, TIFF), all from the same camera and resolution;"
+        " files that cannot be read are reported and skipped",
+    )
+    parser.add_argument(
+        "--board",
+        type=parse_board,
+        default=(9, 6),
+        metavar="COLSxROWS",
+        help="inner corners of the chessboard, columns x rows: a board of 10 x 7 squares has "
+        "9x6 (default: 9x6)",
+    )
+    parser.add_argument(
+        "--square-mm",
+        type=_positive_mm,
+        required=True,
+        metavar="MM",
+        help="side of one chessboard square in millimetres, measured on the print",
+    )
+    parser.add_argument(
+        "--plane",
+        type=Path,
+        metavar="IMG",
+        help="photo of the board lying flat on the bench, for the bench plane and the mm scale "
+        "(default: the first of IMAGES)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="FILE.json",
+        help="calibration file to write, e.g. calibration/bench1.json (its folder is created)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    names = [str(p) for p in args.images]
+    images = [_read_or_skip(p) for p in args.images]
+    plane_image = read_image(args.plane) if args.plane else None
+    readable = [(n, img) for n, img in zip(names, images, strict=True) if img is not None]
+    if not readable:
+        raise CalibrationError(
+            f"none of the {len(names)} images could be read; give the chessboard photos."
+        )
+    if plane_image is not None:
+        readable.append((str(args.plane), plane_image))
+    size = common_size([img for _, img in readable], [n for n, _ in readable])
+    found = find_boards(images, args.board)
+    for name, img, corners in zip(names, images, found, strict=True):
+        if img is not None and corners is None:
+            print(f"no chessboard found in {name}")
+    plane = _plane_corners(args, plane_image)
+    cal = calibrate_boards(found, args.board, args.square_mm, size, plane, names)
+    save_calibration(cal, args.output)
+    _report(cal, len(names), str(args.plane or names[0]), args.output)
+    return 0
+
+
+def parse_board(text: str) -> tuple[int, int]:
+    """'9x6' -> (9, 6): inner corners, columns x rows."""
+    m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not m:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a board size; write the inner corners as COLUMNSxROWS, e.g. 9x6"
+        )
+    cols, rows = int(m[1]), int(m[2])
+    if not (2 <= cols <= 100 and 2 <= rows <= 100):
+        raise argparse.ArgumentTypeError(
+            f"board {text!r} must have 2 to 100 inner corners each way, e.g. 9x6"
+        )
+    return cols, rows
+
+
+def _positive_mm(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive length in mm, e.g. 25")
+    return v
+
+
+def _read_or_skip(path: Path) -> np.ndarray | None:
+    try:
+        return read_image(path)
+    except ImageError as e:
+        print(f"qcstation calibrate: skipping {e}", file=sys.stderr)
+        return None
+
+
+def _plane_corners(args: argparse.Namespace, plane_image: np.ndarray | None) -> np.ndarray | None:
+    if plane_image is None:
+        return None
+    corners = find_board(plane_image, args.board)
+    if corners is None:
+        cols, rows = args.board
+        raise CalibrationError(
+            f"{args.plane}: no {cols}x{rows}-corner chessboard found in the bench-plane photo; "
+            "give a sharp photo of the whole board lying flat on the bench."
+        )
+    return corners
+
+
+def _report(cal: Calibration, n_given: int, plane_name: str, output: Path) -> None:
+    k, d = cal.camera_matrix, cal.dist_coeffs
+    print(f"boards found: {cal.n_images} of {n_given} images")
+    print(f"RMS reprojection error: {cal.rms_px:.3f} px")
+    print(
+        f"focal length: fx {k[0, 0]:.1f} px, fy {k[1, 1]:.1f} px; "
+        f"principal point ({k[0, 2]:.1f}, {k[1, 2]:.1f}) px"
+    )
+    print(f"distortion: k1 {d[0]:.4f}, k2 {d[1]:.4f}, p1 {d[2]:.5f}, p2 {d[3]:.5f}, k3 {d[4]:.4f}")
+    print(f"bench: {cal.mm_per_px:.4f} mm per px at the image centre (plane: {plane_name})")
+    print(f"wrote {output}")
+    if cal.rms_px > _HIGH_RMS_PX:
+        print(
+            f"qcstation calibrate: warning: the RMS error {cal.rms_px:.2f} px is high; retake "
+            "blurred photos and check that the board is flat.",
+            file=sys.stderr,
+        )
