@@ -77,6 +77,28 @@ class Inspector:
             raise ImageError(f"the image is {image.shape[1]}x{image.shape[0]} px but the "
                              f"calibration is for {w}x{h} px; use the calibration of this camera")
         check_usable(image)
+        bv = self.bench_view(image)
+        op = meshmod.find_openings(bv.open_mask, bv.valid, bv.px_per_mm)
+        if len(op) < self.spec.mesh.min_openings:
+            raise ImageError(
+                f"only {len(op)} measurable openings in view, the spec needs at least "
+                f"{self.spec.mesh.min_openings}; lay more of the net flat under the camera")
+        m = measure(bv, op, self.spec.mesh.min_strand_mm)
+        findings = list(m.findings)
+        if self.model is not None:
+            findings += self.model.find(bv.view, bv.valid, bv.px_per_mm)
+        back = cv2.invertAffineTransform(bv.to_mesh)
+        defects = tuple(_to_defect(f, back, self.rect, bv.px_per_mm, image.shape)
+                        for f in findings)
+        verdict, reasons = judge(self.spec, m.stats, defects)
+        insp = Inspection(image=name, verdict=verdict, reasons=tuple(reasons),
+                          spec=self.spec.name, mesh=m.stats, defects=defects,
+                          model=self.model.info if self.model else None,
+                          error=reasons[0] if verdict == "error" else None)
+        return insp, Analysis(bv.to_mesh, bv.view, op, m.regular, tuple(findings), bv.px_per_mm)
+
+    def bench_view(self, image: np.ndarray) -> BenchView:
+        """Rectify, separate yarn from openings and turn the view onto the mesh axes."""
         s = self.rect.px_per_mm
         rect = self.rect.rectify(image)
         f = max(1, round(s / segment.FIT_PX_PER_MM))
@@ -93,34 +115,42 @@ class Inspector:
         local = segment.local_brightness(view[::f, ::f], s / f)
         yarn = segment.remove_hairs(segment.yarn_mask(view, sep, local) & (valid > 0), s)
         open_mask = ((yarn == 0) & (valid > 0)).astype(np.uint8)
-        op = meshmod.find_openings(open_mask, valid, s)
-        if len(op) < self.spec.mesh.min_openings:
-            raise ImageError(
-                f"only {len(op)} measurable openings in view, the spec needs at least "
-                f"{self.spec.mesh.min_openings}; lay more of the net flat under the camera")
-        return self._judge(name, image, op, open_mask, valid, yarn, to_mesh, view, s)
+        return BenchView(view, valid, yarn, open_mask, to_mesh, s)
 
-    def _judge(self, name, image, op, open_mask, valid, yarn, to_mesh, view, s):
-        lat = meshmod.place_on_lattice(op, open_mask, valid, s)
-        cells = structural.merged_cells(op, lat)
-        regular = cells == 1
-        a, b, vertical = meshmod.neighbour_pairs(lat, regular)
-        pitch = 0.5 * (lat.pitch_x + lat.pitch_y)
-        seg = meshmod.strand_segments(op, yarn, a, b, vertical, pitch)
-        findings = (structural.merged_findings(op, cells)
-                    + structural.irregular_findings(op, lat, regular, seg)
-                    + structural.thin_findings(seg, self.spec.mesh.min_strand_mm * s))
-        if self.model is not None:
-            findings += self.model.find(view, valid, s)
-        stats = _mesh_stats(op, regular, seg, s)
-        back = cv2.invertAffineTransform(to_mesh)
-        defects = tuple(_to_defect(f, back, self.rect, s, image.shape) for f in findings)
-        verdict, reasons = judge(self.spec, stats, defects)
-        insp = Inspection(image=name, verdict=verdict, reasons=tuple(reasons),
-                          spec=self.spec.name, mesh=stats, defects=defects,
-                          model=self.model.info if self.model else None,
-                          error=reasons[0] if verdict == "error" else None)
-        return insp, Analysis(to_mesh, view, op, regular, tuple(findings), s)
+
+@dataclass(frozen=True)
+class BenchView:
+    """The mesh-aligned bench view of one frame and its yarn / opening masks."""
+
+    view: np.ndarray  # BGR
+    valid: np.ndarray  # uint8, 255 where the view shows the image
+    yarn: np.ndarray  # uint8 0/1, hairs removed
+    open_mask: np.ndarray  # uint8 0/1
+    to_mesh: np.ndarray  # 2x3 affine: rectified px -> mesh-aligned px
+    px_per_mm: float
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Mesh statistics and structural findings of one bench view."""
+
+    stats: MeshStats
+    regular: np.ndarray
+    findings: tuple[structural.Finding, ...]
+
+
+def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float) -> Measurement:
+    """Lattice, strand segments, statistics and structural defects from the openings."""
+    s = bv.px_per_mm
+    lat = meshmod.place_on_lattice(op, bv.open_mask, bv.valid, s)
+    cells = structural.merged_cells(op, lat)
+    regular = cells == 1
+    a, b, vertical = meshmod.neighbour_pairs(lat, regular)
+    seg = meshmod.strand_segments(op, bv.yarn, a, b, vertical, 0.5 * (lat.pitch_x + lat.pitch_y))
+    findings = (structural.merged_findings(op, cells)
+                + structural.irregular_findings(op, lat, regular, seg)
+                + structural.thin_findings(seg, min_strand_mm * s))
+    return Measurement(_mesh_stats(op, regular, seg, s), regular, tuple(findings))
 
 
 def _rotation(size: tuple[int, int], angle_deg: float) -> tuple[np.ndarray, tuple[int, int]]:
