@@ -113,7 +113,8 @@ class Inspector:
                               borderMode=cv2.BORDER_REPLICATE)
         valid = cv2.warpAffine(self.rect.valid, to_mesh, size, flags=cv2.INTER_NEAREST)
         local = segment.local_brightness(view[::f, ::f], s / f)
-        yarn = segment.remove_hairs(segment.yarn_mask(view, sep, local) & (valid > 0), s)
+        yarn = segment.yarn_mask(view, sep, local, s) & (valid > 0)
+        yarn = segment.remove_hairs(segment.bridge_grooves(yarn, s), s)
         open_mask = ((yarn == 0) & (valid > 0)).astype(np.uint8)
         return BenchView(view, valid, yarn, open_mask, to_mesh, s)
 
@@ -160,8 +161,8 @@ def _rotation(size: tuple[int, int], angle_deg: float) -> tuple[np.ndarray, tupl
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)
     cos, sin = abs(m[0, 0]), abs(m[0, 1])
     nw, nh = int(np.ceil(w * cos + h * sin)), int(np.ceil(w * sin + h * cos))
-    m[0, 2] += nw / 2 - w / 2
-    m[1, 2] += nh / 2 - h / 2
+    m[0, 2] += round((nw - w) / 2)  # whole pixels: an unturned view stays unresampled
+    m[1, 2] += round((nh - h) / 2)
     return m, (nw, nh)
 
 

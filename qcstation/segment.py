@@ -7,8 +7,13 @@ No polarity or fixed threshold is assumed:
    that best separates them (Fisher/LDA) becomes a one-channel yarn score; shadows on a
    front-lit table are neutral in colour, so LDA weights colour over brightness there;
 3. the yarn cluster is the one that forms a connected lattice; openings form many blobs;
-4. the threshold sits midway between the two cluster means on a feature linear in the
-   pixel values, so it falls on the middle of a blurred edge and does not bias spans.
+4. where both bench and yarn show within EDGE_MM of a pixel, the pixel is yarn when its score is
+   above the middle of the local step (between the smoothed minimum and maximum around it):
+   the middle of a blurred edge, whatever the levels on either side (a front-lit strand has
+   dark flanks, a table may be shadowed next to the yarn). The score is linear in the pixel
+   values, so the middle of a blurred step is the true edge and spans are not biased;
+5. elsewhere a pixel is yarn when its score is above a low share (LOW_SHARE) of the way from
+   the bench level to the yarn level: dark flanks and twist grooves stay yarn.
 """
 
 from __future__ import annotations
@@ -23,7 +28,10 @@ logger = logging.getLogger(__name__)
 
 FLATTEN_SIGMA_MM = 40.0  # wider than 1.3 pitches of the coarsest net: the mesh averages out
 HAIR_MM = 1.2  # yarn structures thinner than this are stray hairs, not strand bodies
+GROOVE_MM = 3.0  # gaps along a strand shorter than this are dark twist grooves, not breaks
 FIT_PX_PER_MM = 1.5  # the separation and the mesh angle are fitted at this scale
+EDGE_MM = 0.6  # half-width of the window that sets the local threshold at an edge
+BENCH_SHARE = 0.3  # scores below this share of the bench-to-yarn gap count as bench
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,8 @@ class Separation:
     """Yarn where w . (B, G, R) > threshold * local brightness / 100."""
 
     weights: np.ndarray  # (3,) unit vector on (B, G, R)
-    threshold: float
+    threshold: float  # flattened score midway between the classes
+    bench_level: float  # flattened score of the bench class
     raw_mid: float  # w . BGR midway between the clusters before flattening
     raw_gap: float  # distance between the cluster means before flattening (> 0)
     contrast: float  # distance between the cluster means in units of their pooled std
@@ -60,6 +69,8 @@ def _kmeans2(x: np.ndarray) -> np.ndarray:
 
 
 def _fisher(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float, float, float]:
+    """Unit direction w separating the classes (class 1 higher), the threshold between the
+    class-0 mean and the class-1 flank level, and the contrast in pooled std units."""
     a, b = x[labels == 0], x[labels == 1]
     cov = np.cov(a, rowvar=False) * len(a) + np.cov(b, rowvar=False) * len(b)
     cov = cov / (len(a) + len(b)) + np.eye(3) * 1e-3
@@ -80,7 +91,7 @@ def fit_separation(small: np.ndarray, valid: np.ndarray, px_per_mm: float) -> Se
     local = local_brightness(small, px_per_mm)
     pos = np.flatnonzero(valid.ravel())
     if len(pos) < 100:
-        return Separation(np.ones(3, np.float32), 0.0, 0.0, 1.0, 0.0)
+        return Separation(np.ones(3, np.float32), 0.0, -1.0, 0.0, 1.0, 0.0)
     if len(pos) > 20000:
         pos = np.random.default_rng(0).choice(pos, 20000, replace=False)
     xr = small.reshape(-1, 3)[pos].astype(np.float32)
@@ -89,25 +100,48 @@ def fit_separation(small: np.ndarray, valid: np.ndarray, px_per_mm: float) -> Se
     w, ma, mb, contrast = _fisher(x, labels)  # class 1 scores higher along w
     r = xr @ w
     ra, rb = r[labels == 0].mean(), r[labels == 1].mean()
-    sep = Separation(w.astype(np.float32), float(0.5 * (ma + mb)), float(0.5 * (ra + rb)),
+    sep = Separation(w.astype(np.float32), float(0.5 * (ma + mb)), ma, float(0.5 * (ra + rb)),
                      float(max(rb - ra, 1.0)), contrast)
     high = yarn_mask(small, sep, local) & (valid > 0)
-    low = (high == 0) & (valid > 0)
-    if _blob_count(high) > _blob_count(low.astype(np.uint8)):  # yarn is one lattice
-        sep = Separation(-sep.weights, -sep.threshold, -sep.raw_mid, sep.raw_gap, contrast)
+    low = ((high == 0) & (valid > 0)).astype(np.uint8)
+    if _blob_count(high) > _blob_count(low):  # yarn is one lattice, openings many blobs
+        sep = Separation(-sep.weights, -sep.threshold, -mb, -sep.raw_mid, sep.raw_gap, contrast)
     return sep
 
 
-def yarn_mask(bgr: np.ndarray, sep: Separation, local_small: np.ndarray) -> np.ndarray:
-    """uint8 mask (1 = yarn) at full resolution; `local_small` is the low-res brightness."""
+def yarn_mask(bgr: np.ndarray, sep: Separation, local_small: np.ndarray,
+              px_per_mm: float | None = None) -> np.ndarray:
+    """uint8 mask (1 = yarn) at the size of `bgr`; `local_small` is the low-res brightness.
+
+    Without `px_per_mm`: the plain midway threshold; with it, steps 4 and 5 above.
+    """
     k = 120.0 / sep.raw_gap  # the two classes land ~120 grey levels apart in uint8
     m = np.append(sep.weights * k, 128.0 - k * sep.raw_mid).astype(np.float32).reshape(1, 4)
     score = cv2.transform(bgr, m)
     score = score[..., 0] if score.ndim == 3 else score
-    thr_small = (128.0 + k * (sep.threshold * local_small / 100.0 - sep.raw_mid))
-    thr = cv2.resize(np.clip(thr_small, 0, 255).astype(np.float32),
-                     (bgr.shape[1], bgr.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return (score > thr.astype(np.uint8)).astype(np.uint8)
+    size = (bgr.shape[1], bgr.shape[0])
+
+    def level(flat: float) -> np.ndarray:  # a flattened score as a uint8 map at full size
+        t = np.clip(128.0 + k * (flat * local_small / 100.0 - sep.raw_mid), 0, 255)
+        return cv2.resize(t.astype(np.float32), size, interpolation=cv2.INTER_LINEAR).astype(
+            np.uint8)
+
+    if px_per_mm is None:
+        return (score > level(sep.threshold)).astype(np.uint8)
+    share = sep.bench_level + BENCH_SHARE * 2 * (sep.threshold - sep.bench_level)
+    return _local_steps(score, level(share), level(sep.threshold), px_per_mm)
+
+
+def _local_steps(score: np.ndarray, low: np.ndarray, mid: np.ndarray,
+                 px_per_mm: float) -> np.ndarray:
+    r = max(2, int(round(EDGE_MM * px_per_mm)))
+    box = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
+    smooth = cv2.blur(score, (3, 3))
+    hi = cv2.dilate(smooth, box)
+    lo = cv2.erode(smooth, box)
+    step = 2 * score.astype(np.int16) > hi.astype(np.int16) + lo
+    at_edge = (lo < low) & (hi > mid)
+    return np.where(at_edge, step, score > low).astype(np.uint8)
 
 
 def mesh_angle(yarn_small: np.ndarray, valid: np.ndarray) -> float:
@@ -120,6 +154,15 @@ def mesh_angle(yarn_small: np.ndarray, valid: np.ndarray) -> float:
     c2, s2 = gx * gx - gy * gy, 2 * gx * gy  # the gradient angle doubled, then doubled again
     z = complex(np.sum(c2 * c2 - s2 * s2), np.sum(2 * c2 * s2))
     return float(np.degrees(np.angle(z) / 4.0))
+
+
+def bridge_grooves(yarn: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Close short gaps along the mesh axes (dark twist grooves and knot shadows cut a strand
+    in the mask). Openings are far wider than the kernel, so their spans do not change."""
+    k = max(3, int(round(GROOVE_MM * px_per_mm)) | 1)
+    along_x = cv2.morphologyEx(yarn, cv2.MORPH_CLOSE, np.ones((1, k), np.uint8))
+    along_y = cv2.morphologyEx(yarn, cv2.MORPH_CLOSE, np.ones((k, 1), np.uint8))
+    return cv2.bitwise_or(along_x, along_y)
 
 
 def remove_hairs(yarn: np.ndarray, px_per_mm: float) -> np.ndarray:

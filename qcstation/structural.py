@@ -9,7 +9,8 @@ import numpy as np
 
 from .mesh import Lattice, Openings, Segments
 
-IRREGULAR_DEV = 0.2  # a mesh cell off the median by more than this share of the opening
+IRREGULAR_DEV = 0.22  # a mesh cell off the median by more than this share of the opening
+IRREGULAR_Z = 4.5  # ... and by more than this many robust standard deviations of the net
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,10 @@ def irregular_findings(op: Openings, lat: Lattice, regular: np.ndarray,
     if regular.sum() < 4 or len(seg.width_px) == 0:
         return []
     left, right, top, bottom = side_strands(len(op), seg, float(np.median(seg.width_px)))
-    cell_w = op.span_w + 0.5 * (left + right)
-    cell_h = op.span_h + 0.5 * (top + bottom)
-    dev_w = (cell_w - np.median(cell_w[regular])) / np.median(op.span_w[regular])
-    dev_h = (cell_h - np.median(cell_h[regular])) / np.median(op.span_h[regular])
-    dev = np.maximum(np.abs(dev_w), np.abs(dev_h))
-    flagged = regular & (dev > IRREGULAR_DEV)
+    dev_w = _excess(op.span_w + 0.5 * (left + right), op.span_w, regular)
+    dev_h = _excess(op.span_h + 0.5 * (top + bottom), op.span_h, regular)
+    dev = np.maximum(dev_w, dev_h)  # > 1: beyond the limit
+    flagged = regular & (dev > 1.0)
     if not flagged.any():
         return []
     flag_grid = np.zeros(lat.grid.shape, np.uint8)
@@ -85,10 +84,19 @@ def irregular_findings(op: Openings, lat: Lattice, regular: np.ndarray,
         x0, y0 = op.x0[members].min(), op.y0[members].min()
         x1 = (op.x0[members] + op.bw[members]).max()
         y1 = (op.y0[members] + op.bh[members]).max()
-        score = float(min(1.0, dev[members].max() / (2 * IRREGULAR_DEV)))
+        score = float(min(1.0, 0.5 * dev[members].max()))
         box = (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
         out.append(Finding("irregular_mesh", box, (box[2], box[3]), score, tuple(members)))
     return out
+
+
+def _excess(cell: np.ndarray, span: np.ndarray, regular: np.ndarray) -> np.ndarray:
+    """|cell - median| as a multiple of the limit: the larger of a share of the opening and
+    a robust z-score, so a naturally uneven hand-made net is not flagged all over."""
+    d = cell - np.median(cell[regular])
+    sigma = 1.4826 * np.median(np.abs(d[regular]))
+    limit = max(IRREGULAR_DEV * float(np.median(span[regular])), IRREGULAR_Z * sigma)
+    return np.abs(d) / max(limit, 1e-6)
 
 
 def thin_findings(seg: Segments, min_strand_px: float) -> list[Finding]:
