@@ -12,14 +12,16 @@ No polarity or fixed threshold is assumed:
    the middle of a blurred edge, whatever the levels on either side (a front-lit strand has
    dark flanks, a table may be shadowed next to the yarn). The score is linear in the pixel
    values, so the middle of a blurred step is the true edge and spans are not biased;
-5. elsewhere a pixel is yarn when its score is above a low share (LOW_SHARE) of the way from
-   the bench level to the yarn level: dark flanks and twist grooves stay yarn.
+5. elsewhere a pixel is yarn when its score is above a low share (BENCH_SHARE) of the way from
+   the bench level to the yarn level: dark flanks and twist grooves stay yarn;
+6. on a light table the yarn casts grey shadows; where the yarn is browner than the bench, a
+   pixel as grey as the bench and lighter than the yarn is bench, whatever its brightness.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -32,6 +34,9 @@ GROOVE_MM = 3.0  # gaps along a strand shorter than this are dark twist grooves,
 FIT_PX_PER_MM = 1.5  # the separation and the mesh angle are fitted at this scale
 EDGE_MM = 0.6  # half-width of the window that sets the local threshold at an edge
 BENCH_SHARE = 0.3  # scores below this share of the bench-to-yarn gap count as bench
+CHROMA_FLOOR = 30.0  # grey levels added to the brightness so dark noise has no colour
+MIN_CHROMA_GAP = 0.06  # yarn must be this much browner than the bench to judge by colour
+FRONT_LIT_MIN = 0.2  # front-lit yarn reflects at least this share of a light bench's light
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class Separation:
     raw_mid: float  # w . BGR midway between the clusters before flattening
     raw_gap: float  # distance between the cluster means before flattening (> 0)
     contrast: float  # distance between the cluster means in units of their pooled std
+    chroma: float | None = None  # grey (R - B) / (R + G + B + CHROMA_FLOOR) below this
 
 
 def local_brightness(bgr: np.ndarray, px_per_mm: float) -> np.ndarray:
@@ -106,7 +112,21 @@ def fit_separation(small: np.ndarray, valid: np.ndarray, px_per_mm: float) -> Se
     low = ((high == 0) & (valid > 0)).astype(np.uint8)
     if _blob_count(high) > _blob_count(low):  # yarn is one lattice, openings many blobs
         sep = Separation(-sep.weights, -sep.threshold, -mb, -sep.raw_mid, sep.raw_gap, contrast)
-    return sep
+    return _with_chroma(sep, xr)
+
+
+def _with_chroma(sep: Separation, xr: np.ndarray) -> Separation:
+    """Add the colour test of step 6 when the bench is lighter and greyer than the yarn."""
+    is_yarn = xr @ sep.weights > sep.raw_mid
+    if is_yarn.sum() < 50 or (~is_yarn).sum() < 50:
+        return sep
+    q = (xr[:, 2] - xr[:, 0]) / (xr.sum(1) + CHROMA_FLOOR)
+    q_yarn, q_bench = float(np.median(q[is_yarn])), float(np.median(q[~is_yarn]))
+    bench, yarn = np.median(xr[~is_yarn].sum(1)), np.median(xr[is_yarn].sum(1))
+    front_lit_on_light = FRONT_LIT_MIN * bench < yarn < bench  # not a backlit silhouette
+    if not front_lit_on_light or q_yarn - q_bench < MIN_CHROMA_GAP:
+        return sep
+    return replace(sep, chroma=0.5 * (q_yarn + q_bench))
 
 
 def yarn_mask(bgr: np.ndarray, sep: Separation, local_small: np.ndarray,
@@ -129,7 +149,19 @@ def yarn_mask(bgr: np.ndarray, sep: Separation, local_small: np.ndarray,
     if px_per_mm is None:
         return (score > level(sep.threshold)).astype(np.uint8)
     share = sep.bench_level + BENCH_SHARE * 2 * (sep.threshold - sep.bench_level)
-    return _local_steps(score, level(share), level(sep.threshold), px_per_mm)
+    yarn = _local_steps(score, level(share), level(sep.threshold), px_per_mm)
+    if sep.chroma is not None:
+        grey = _grey(bgr, sep.chroma) & (score < level(2 * sep.threshold - sep.bench_level))
+        yarn[grey] = 0
+    return yarn
+
+
+def _grey(bgr: np.ndarray, t: float) -> np.ndarray:
+    """(R - B) < t (R + G + B + CHROMA_FLOOR): linear in the pixel values, one transform."""
+    m = np.array([[-(1 + t), -t, 1 - t, -t * CHROMA_FLOOR]], np.float32) * 4.0
+    m[0, 3] += 128.0
+    q = cv2.transform(bgr, m)
+    return (q[..., 0] if q.ndim == 3 else q) < 128
 
 
 def _local_steps(score: np.ndarray, low: np.ndarray, mid: np.ndarray,
