@@ -126,7 +126,10 @@ def _with_chroma(sep: Separation, xr: np.ndarray) -> Separation:
     front_lit_on_light = FRONT_LIT_MIN * bench < yarn < bench  # not a backlit silhouette
     if not front_lit_on_light or q_yarn - q_bench < MIN_CHROMA_GAP:
         return sep
-    return replace(sep, chroma=0.5 * (q_yarn + q_bench))
+    # the colour of a half-yarn, half-bench mixture, i.e. of a pixel on the true edge
+    rb = xr[:, 2] - xr[:, 0]
+    mix_rb = 0.5 * (np.median(rb[is_yarn]) + np.median(rb[~is_yarn]))
+    return replace(sep, chroma=float(mix_rb / (0.5 * (bench + yarn) + CHROMA_FLOOR)))
 
 
 def yarn_mask(bgr: np.ndarray, sep: Separation, local_small: np.ndarray,
