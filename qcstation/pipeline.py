@@ -30,6 +30,7 @@ class Analysis:
 
     to_mesh: np.ndarray  # 2x3 affine: rectified px -> mesh-aligned px
     view: np.ndarray  # the mesh-aligned bench view (BGR), what the overlay is drawn on
+    valid: np.ndarray  # uint8, 255 where the view shows the image
     openings: meshmod.Openings
     regular: np.ndarray
     findings: tuple[structural.Finding, ...]
@@ -95,7 +96,8 @@ class Inspector:
                           spec=self.spec.name, mesh=m.stats, defects=defects,
                           model=self.model.info if self.model else None,
                           error=reasons[0] if verdict == "error" else None)
-        return insp, Analysis(bv.to_mesh, bv.view, op, m.regular, tuple(findings), bv.px_per_mm)
+        return insp, Analysis(bv.to_mesh, bv.view, bv.valid, op, m.regular, tuple(findings),
+                              bv.px_per_mm)
 
     def bench_view(self, image: np.ndarray) -> BenchView:
         """Rectify, separate yarn from openings and turn the view onto the mesh axes."""
