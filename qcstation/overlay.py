@@ -25,8 +25,8 @@ def draw(image: np.ndarray, analysis: Analysis | None, inspection: Inspection,
     if analysis is None:
         canvas = image.copy()
     else:
-        canvas = analysis.view.copy()
-        canvas[analysis.valid == 0] = (40, 40, 40)  # outside the camera's view
+        canvas = analysis.bench.view.copy()
+        canvas[analysis.bench.valid == 0] = (40, 40, 40)  # outside the camera's view
         _colour_openings(canvas, analysis, spec)
         _draw_findings(canvas, analysis)
         _scale_bar(canvas, analysis.px_per_mm)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 import cv2
@@ -28,13 +29,14 @@ MIN_SEPARATION = 2.5  # yarn/background cluster distance in pooled std; below it
 class Analysis:
     """What the engine saw, in the mesh-aligned bench view; used to draw the overlay."""
 
-    to_mesh: np.ndarray  # 2x3 affine: rectified px -> mesh-aligned px
-    view: np.ndarray  # the mesh-aligned bench view (BGR), what the overlay is drawn on
-    valid: np.ndarray  # uint8, 255 where the view shows the image
+    bench: BenchView
     openings: meshmod.Openings
     regular: np.ndarray
     findings: tuple[structural.Finding, ...]
-    px_per_mm: float
+
+    @property
+    def px_per_mm(self) -> float:
+        return self.bench.px_per_mm
 
 
 class AppearanceModel(Protocol):
@@ -96,11 +98,13 @@ class Inspector:
                           spec=self.spec.name, mesh=m.stats, defects=defects,
                           model=self.model.info if self.model else None,
                           error=reasons[0] if verdict == "error" else None)
-        return insp, Analysis(bv.to_mesh, bv.view, bv.valid, op, m.regular, tuple(findings),
-                              bv.px_per_mm)
+        return insp, Analysis(bv, op, m.regular, tuple(findings))
 
     def bench_view(self, image: np.ndarray) -> BenchView:
-        """Rectify, separate yarn from openings and turn the view onto the mesh axes."""
+        """Rectify, separate yarn from openings, and turn the masks onto the mesh axes.
+
+        Only one-channel images are turned (the colour view is turned when drawn).
+        """
         s = self.rect.px_per_mm
         rect = self.rect.rectify(image)
         f = max(1, round(s / segment.FIT_PX_PER_MM))
@@ -108,29 +112,42 @@ class Inspector:
         sep = segment.fit_separation(small, valid_small, s / f)
         if sep.contrast < MIN_SEPARATION:
             raise ImageError("no net in view (yarn and bench cannot be told apart)")
-        yarn_small = segment.yarn_mask(small, sep, segment.local_brightness(small, s / f))
-        angle = segment.mesh_angle(yarn_small, valid_small)
+        local_small = segment.local_brightness(small, s / f)
+        angle = segment.mesh_angle(segment.yarn_mask(small, sep, local_small), valid_small)
         to_mesh, size = _rotation(self.rect.size, angle)
-        view = cv2.warpAffine(rect, to_mesh, size, flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_REPLICATE)
-        valid = cv2.warpAffine(self.rect.valid, to_mesh, size, flags=cv2.INTER_NEAREST)
-        local = segment.local_brightness(view[::f, ::f], s / f)
-        yarn = segment.yarn_mask(view, sep, local, s) & (valid > 0)
-        yarn = segment.remove_hairs(segment.bridge_grooves(yarn, s), s)
+
+        def turn(img: np.ndarray, flags: int = cv2.INTER_NEAREST) -> np.ndarray:
+            return cv2.warpAffine(img, to_mesh, size, flags=flags)
+
+        score = turn(segment.score_u8(rect, sep), cv2.INTER_LINEAR)
+        grey = segment.grey_mask(rect, sep)
+        valid = turn(self.rect.valid)
+        small_turn = to_mesh.copy()
+        small_turn[:, 2] /= f
+        local = cv2.warpAffine(local_small, small_turn, (-(-size[0] // f), -(-size[1] // f)),
+                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        yarn = segment.decide(score, None if grey is None else turn(grey), sep, local, s)
+        yarn = segment.remove_hairs(segment.bridge_grooves(yarn & (valid > 0), s), s)
         open_mask = ((yarn == 0) & (valid > 0)).astype(np.uint8)
-        return BenchView(view, valid, yarn, open_mask, to_mesh, s)
+        return BenchView(rect, valid, yarn, open_mask, to_mesh, s)
 
 
 @dataclass(frozen=True)
 class BenchView:
-    """The mesh-aligned bench view of one frame and its yarn / opening masks."""
+    """One frame on the bench: the rectified image and, turned onto the mesh axes, its masks."""
 
-    view: np.ndarray  # BGR
-    valid: np.ndarray  # uint8, 255 where the view shows the image
+    rect: np.ndarray  # BGR, bench axes
+    valid: np.ndarray  # uint8, 255 where the mesh-aligned view shows the image
     yarn: np.ndarray  # uint8 0/1, hairs removed
     open_mask: np.ndarray  # uint8 0/1
     to_mesh: np.ndarray  # 2x3 affine: rectified px -> mesh-aligned px
     px_per_mm: float
+
+    @cached_property
+    def view(self) -> np.ndarray:
+        """The colour view turned onto the mesh axes (for drawing and the defect model)."""
+        h, w = self.valid.shape
+        return cv2.warpAffine(self.rect, self.to_mesh, (w, h), flags=cv2.INTER_LINEAR)
 
 
 @dataclass(frozen=True)
@@ -147,7 +164,7 @@ def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float) -> Measur
     s = bv.px_per_mm
     lat = meshmod.place_on_lattice(op, bv.open_mask, bv.valid, s)
     cells = structural.merged_cells(op, lat)
-    regular = cells == 1
+    regular = (cells == 1) & ~structural.fragments(op, cells)
     a, b, vertical = meshmod.neighbour_pairs(lat, regular)
     seg = meshmod.strand_segments(op, bv.yarn, a, b, vertical, 0.5 * (lat.pitch_x + lat.pitch_y))
     findings = (structural.merged_findings(op, cells)

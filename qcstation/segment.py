@@ -132,39 +132,55 @@ def _with_chroma(sep: Separation, xr: np.ndarray) -> Separation:
     return replace(sep, chroma=float(mix_rb / (0.5 * (bench + yarn) + CHROMA_FLOOR)))
 
 
-def yarn_mask(bgr: np.ndarray, sep: Separation, local_small: np.ndarray,
-              px_per_mm: float | None = None) -> np.ndarray:
-    """uint8 mask (1 = yarn) at the size of `bgr`; `local_small` is the low-res brightness.
+def _scale(sep: Separation) -> float:
+    return 120.0 / sep.raw_gap  # the two classes land ~120 grey levels apart in uint8
 
-    Without `px_per_mm`: the plain midway threshold; with it, steps 4 and 5 above.
-    """
-    k = 120.0 / sep.raw_gap  # the two classes land ~120 grey levels apart in uint8
+
+def score_u8(bgr: np.ndarray, sep: Separation) -> np.ndarray:
+    """The yarn score as uint8 (yarn high), one linear transform of the pixel values."""
+    k = _scale(sep)
     m = np.append(sep.weights * k, 128.0 - k * sep.raw_mid).astype(np.float32).reshape(1, 4)
     score = cv2.transform(bgr, m)
-    score = score[..., 0] if score.ndim == 3 else score
+    return score[..., 0] if score.ndim == 3 else score
+
+
+def level_map(sep: Separation, flat: float, local_small: np.ndarray,
+              size: tuple[int, int]) -> np.ndarray:
+    """A flattened score level as a uint8 map of `size`, following the light."""
+    k = _scale(sep)
+    t = np.clip(128.0 + k * (flat * local_small / 100.0 - sep.raw_mid), 0, 255)
+    return cv2.resize(t.astype(np.float32), size, interpolation=cv2.INTER_LINEAR).astype(np.uint8)
+
+
+def yarn_mask(bgr: np.ndarray, sep: Separation, local_small: np.ndarray) -> np.ndarray:
+    """Plain midway threshold, uint8 mask (1 = yarn): for the small fitting view."""
     size = (bgr.shape[1], bgr.shape[0])
+    return (score_u8(bgr, sep) > level_map(sep, sep.threshold, local_small, size)).astype(
+        np.uint8)
 
-    def level(flat: float) -> np.ndarray:  # a flattened score as a uint8 map at full size
-        t = np.clip(128.0 + k * (flat * local_small / 100.0 - sep.raw_mid), 0, 255)
-        return cv2.resize(t.astype(np.float32), size, interpolation=cv2.INTER_LINEAR).astype(
-            np.uint8)
 
-    if px_per_mm is None:
-        return (score > level(sep.threshold)).astype(np.uint8)
+def decide(score: np.ndarray, grey: np.ndarray | None, sep: Separation,
+           local_small: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Yarn mask (uint8 1 = yarn) by steps 4-6 above, from the score and the grey test."""
+    size = (score.shape[1], score.shape[0])
     share = sep.bench_level + BENCH_SHARE * 2 * (sep.threshold - sep.bench_level)
-    yarn = _local_steps(score, level(share), level(sep.threshold), px_per_mm)
-    if sep.chroma is not None:
-        grey = _grey(bgr, sep.chroma) & (score < level(2 * sep.threshold - sep.bench_level))
-        yarn[grey] = 0
+    low = level_map(sep, share, local_small, size)
+    yarn = _local_steps(score, low, level_map(sep, sep.threshold, local_small, size), px_per_mm)
+    if grey is not None:
+        lighter = score < level_map(sep, 2 * sep.threshold - sep.bench_level, local_small, size)
+        yarn[(grey > 0) & lighter] = 0
     return yarn
 
 
-def _grey(bgr: np.ndarray, t: float) -> np.ndarray:
-    """(R - B) < t (R + G + B + CHROMA_FLOOR): linear in the pixel values, one transform."""
+def grey_mask(bgr: np.ndarray, sep: Separation) -> np.ndarray | None:
+    """uint8 1 where (R - B) < t (R + G + B + CHROMA_FLOOR), or None without a colour test."""
+    if sep.chroma is None:
+        return None
+    t = sep.chroma
     m = np.array([[-(1 + t), -t, 1 - t, -t * CHROMA_FLOOR]], np.float32) * 4.0
     m[0, 3] += 128.0
     q = cv2.transform(bgr, m)
-    return (q[..., 0] if q.ndim == 3 else q) < 128
+    return ((q[..., 0] if q.ndim == 3 else q) < 128).astype(np.uint8)
 
 
 def _local_steps(score: np.ndarray, low: np.ndarray, mid: np.ndarray,

@@ -10,6 +10,7 @@ import numpy as np
 from .mesh import Lattice, Openings, Segments
 
 IRREGULAR_DEV = 0.22  # a mesh cell off the median by more than this share of the opening
+FRAGMENT_SHARE = 0.3  # a clear region under this share of the median opening area
 IRREGULAR_Z = 4.5  # ... and by more than this many robust standard deviations of the net
 
 
@@ -35,6 +36,15 @@ def merged_cells(op: Openings, lat: Lattice) -> np.ndarray:
         cells = (nx * ny).astype(np.int64)
         reg = cells == 1
     return cells
+
+
+def fragments(op: Openings, cells: np.ndarray) -> np.ndarray:
+    """Clear regions far smaller than an opening: pieces of one cut off by a tuft or a
+    scrap lying over it. They are not measured (a real narrow opening keeps > 1/3 area)."""
+    single = cells == 1
+    if not single.any():
+        return np.zeros(len(op), bool)
+    return single & (op.area < FRAGMENT_SHARE * np.median(op.area[single]))
 
 
 def merged_findings(op: Openings, cells: np.ndarray) -> list[Finding]:

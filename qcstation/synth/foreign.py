@@ -220,9 +220,8 @@ def tuft(rng: np.random.Generator, view: View, backlit: bool) -> Strokes:
     spread = rng.normal(0, 1.5, (n, 2))
     pts = curves(root + spread, heading, rng.uniform(15, 40, n), rng.normal(0, 0.03, n))
     alpha = rng.uniform(0.45, 0.75, n) if backlit else rng.uniform(0.75, 1.0, n)
-    return Strokes(
-        pts.reshape(n, POINTS, 2), rng.uniform(0.2, 0.45, n), np.exp(rng.normal(0.1, 0.2, n)), alpha
-    )
+    tone = np.exp(rng.normal(-0.15, 0.25, n))  # a clump looks darker than single hairs
+    return Strokes(pts.reshape(n, POINTS, 2), rng.uniform(0.25, 0.5, n), tone, alpha)
 
 
 def view_point(rng: np.random.Generator, view: View) -> np.ndarray:

@@ -1,0 +1,117 @@
+"""Speed of the inspection engine, side by side with a naive baseline, in one run.
+
+For each frame size, synthetic frames are rendered once (decode excluded) and each step is
+timed over repeats; medians are printed with the ratio to the baseline, a Python loop over
+`skimage.measure.regionprops` computing the same per-opening quantities on the same mask.
+
+    python benchmarks/bench_inspect.py [--sizes 2448x2048,4000x3000] [--repeats 11]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import cv2
+import numpy as np
+
+from qcstation import mesh
+from qcstation.domain import Calibration
+from qcstation.pipeline import Inspector, measure
+from qcstation.spec import load_spec
+from qcstation.synth.camera import Camera
+from qcstation.synth.dataset import camera_for
+from qcstation.synth.render import render_sample
+
+SPEC = load_spec("specs/kr-coirnet-25.toml")
+
+
+def true_calibration(camera: Camera) -> Calibration:
+    """The simulated camera's exact calibration (no chessboard error in a speed test)."""
+    r, t = camera.bench.R, camera.bench.t
+    plane_to_px = camera.K @ np.column_stack([r[:, 0], r[:, 1], t])
+    return Calibration(camera.size, camera.K, camera.dist, np.linalg.inv(plane_to_px),
+                       1.0 / camera.px_per_mm(), 0.0, (9, 6), 25.0, 0,
+                       datetime.now(UTC).isoformat())
+
+
+def baseline_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float) -> list:
+    """Naive: label, then a Python loop over regionprops for the same per-opening figures."""
+    from skimage.measure import label, regionprops
+
+    border = cv2.dilate((valid == 0).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    out = []
+    for r in regionprops(label(open_mask, connectivity=1)):
+        if r.area < mesh.MIN_OPENING_MM2 * px_per_mm**2:
+            continue
+        rr, cc = r.coords.T
+        if border[rr, cc].any():
+            continue
+        img = r.image
+        h, w = img.shape
+        span_w = np.median(img[int(np.ceil(h / 4)):int(np.ceil(3 * h / 4))].sum(1))
+        span_h = np.median(img[:, int(np.ceil(w / 4)):int(np.ceil(3 * w / 4))].sum(0))
+        out.append((r.centroid, r.bbox, r.area, span_w, span_h))
+    return out
+
+
+def median_ms(fn: Callable[[], object], repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def bench_size(size: tuple[int, int], repeats: int, seed: int) -> dict:
+    camera = camera_for(seed, size, (3.2, 4.8))
+    inspector = Inspector(SPEC, true_calibration(camera))
+    rows = []
+    for k, bench in enumerate(("light_table", "backlit", "dark_table")):
+        image = render_sample(camera, np.random.default_rng([seed, k]), SPEC, bench=bench).image
+        bv = inspector.bench_view(image)
+
+        def ours(bv=bv):
+            op = mesh.find_openings(bv.open_mask, bv.valid, bv.px_per_mm)
+            return measure(bv, op, SPEC.mesh.min_strand_mm)
+
+        def naive(bv=bv):
+            return baseline_openings(bv.open_mask, bv.valid, bv.px_per_mm)
+
+        rows.append({
+            "full": median_ms(lambda image=image: inspector.inspect(image, "b"), repeats),
+            "view": median_ms(lambda image=image: inspector.bench_view(image), repeats),
+            "measure": median_ms(ours, repeats),
+            "baseline": median_ms(naive, max(3, repeats // 3)),
+        })
+    return {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="2448x2048,4000x3000")
+    ap.add_argument("--repeats", type=int, default=11)
+    ap.add_argument("--seed", type=int, default=11)
+    args = ap.parse_args()
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"OpenCV {cv2.__version__} ({cv2.getNumThreads()} threads), numpy {np.__version__}; "
+          f"medians of {args.repeats} runs over 3 frames (light table, backlit, dark table)\n")
+    print("| frame | whole inspection ms | bench view (rectify + segment) ms | measurement + "
+          "structural defects ms | baseline regionprops loop ms | baseline / measurement |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for s in args.sizes.split(","):
+        w, h = (int(v) for v in s.split("x"))
+        r = bench_size((w, h), args.repeats, args.seed)
+        print(f"| {w}x{h} | {r['full']:.0f} | {r['view']:.0f} | {r['measure']:.1f} | "
+              f"{r['baseline']:.0f} | {r['baseline'] / r['measure']:.0f}x |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
