@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .calibration import image_to_bench_mm
 from .domain import Calibration
 
 
@@ -23,15 +24,6 @@ def distort(cal: Calibration, undist_px: np.ndarray) -> np.ndarray:
     return np.stack([xd * k[0, 0] + k[0, 2], yd * k[1, 1] + k[1, 2]], axis=-1)
 
 
-def undistort(cal: Calibration, px: np.ndarray) -> np.ndarray:
-    """Real image pixels (N,2) -> undistorted pixels (N,2)."""
-    pts = np.asarray(px, np.float64).reshape(-1, 1, 2)
-    crit = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 50, 1e-9)
-    out = cv2.undistortPoints(pts, cal.camera_matrix, cal.dist_coeffs, P=cal.camera_matrix,
-                              criteria=crit)
-    return out.reshape(-1, 2)
-
-
 def _apply_h(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
     p = pts @ h[:, :2].T + h[:, 2]
     return p[..., :2] / p[..., 2:3]
@@ -39,7 +31,7 @@ def _apply_h(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
 
 def image_to_bench(cal: Calibration, px: np.ndarray) -> np.ndarray:
     """Real image pixels (N,2) -> bench millimetres (N,2)."""
-    return _apply_h(cal.plane_homography, undistort(cal, px))
+    return image_to_bench_mm(px, cal.camera_matrix, cal.dist_coeffs, cal.plane_homography)
 
 
 def bench_to_image(cal: Calibration, mm: np.ndarray) -> np.ndarray:
