@@ -31,9 +31,12 @@ logger = logging.getLogger(__name__)
 FLATTEN_SIGMA_MM = 40.0  # wider than 1.3 pitches of the coarsest net: the mesh averages out
 HAIR_MM = 1.2  # yarn structures thinner than this are stray hairs, not strand bodies
 GROOVE_MM = 3.0  # gaps along a strand shorter than this are dark twist grooves, not breaks
+STRAND_RUN_MM = 15.0  # a strand along an axis runs at least this far (a strand across it less)
 FIT_PX_PER_MM = 1.5  # the separation and the mesh angle are fitted at this scale
 EDGE_MM = 0.6  # half-width of the window that sets the local threshold at an edge
-BENCH_SHARE = 0.3  # scores below this share of the bench-to-yarn gap count as bench
+BENCH_SHARE = 0.3  # away from the bench, scores above this share of the gap are yarn
+BENCH_STRICT = 0.12  # the bench shows in a window whose minimum is below this share
+STEP_MIN = 0.12  # a local step must rise by this share of the gap to set the threshold
 CHROMA_FLOOR = 30.0  # grey levels added to the brightness so dark noise has no colour
 MIN_CHROMA_GAP = 0.06  # yarn must be this much browner than the bench to judge by colour
 FRONT_LIT_MIN = 0.2  # front-lit yarn reflects at least this share of a light bench's light
@@ -163,12 +166,16 @@ def decide(score: np.ndarray, grey: np.ndarray | None, sep: Separation,
            local_small: np.ndarray, px_per_mm: float) -> np.ndarray:
     """Yarn mask (uint8 1 = yarn) by steps 4-6 above, from the score and the grey test."""
     size = (score.shape[1], score.shape[0])
-    share = sep.bench_level + BENCH_SHARE * 2 * (sep.threshold - sep.bench_level)
-    low = level_map(sep, share, local_small, size)
-    yarn = _local_steps(score, low, level_map(sep, sep.threshold, local_small, size), px_per_mm)
+    gap = 2 * (sep.threshold - sep.bench_level)
+
+    def share(f: float) -> np.ndarray:
+        return level_map(sep, sep.bench_level + f * gap, local_small, size)
+
+    bench = share(0.0).astype(np.int16)
+    yarn = _local_steps(score, share(BENCH_STRICT), share(STEP_MIN) - bench, share(BENCH_SHARE),
+                        px_per_mm)
     if grey is not None:
-        lighter = score < level_map(sep, 2 * sep.threshold - sep.bench_level, local_small, size)
-        yarn[(grey > 0) & lighter] = 0
+        yarn[(grey > 0) & (score < share(1.0))] = 0  # grey and lighter than the yarn
     return yarn
 
 
@@ -183,15 +190,15 @@ def grey_mask(bgr: np.ndarray, sep: Separation) -> np.ndarray | None:
     return ((q[..., 0] if q.ndim == 3 else q) < 128).astype(np.uint8)
 
 
-def _local_steps(score: np.ndarray, low: np.ndarray, mid: np.ndarray,
+def _local_steps(score: np.ndarray, strict: np.ndarray, step_min: np.ndarray, low: np.ndarray,
                  px_per_mm: float) -> np.ndarray:
     r = max(2, int(round(EDGE_MM * px_per_mm)))
     box = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
     smooth = cv2.blur(score, (3, 3))
-    hi = cv2.dilate(smooth, box)
-    lo = cv2.erode(smooth, box)
-    step = 2 * score.astype(np.int16) > hi.astype(np.int16) + lo
-    at_edge = (lo < low) & (hi > mid)
+    hi = cv2.dilate(smooth, box).astype(np.int16)
+    lo = cv2.erode(smooth, box).astype(np.int16)
+    step = 2 * score.astype(np.int16) > hi + lo
+    at_edge = (lo < strict) & (hi - lo > step_min)
     return np.where(at_edge, step, score > low).astype(np.uint8)
 
 
@@ -209,11 +216,16 @@ def mesh_angle(yarn_small: np.ndarray, valid: np.ndarray) -> float:
 
 def bridge_grooves(yarn: np.ndarray, px_per_mm: float) -> np.ndarray:
     """Close short gaps along the mesh axes (dark twist grooves and knot shadows cut a strand
-    in the mask). Openings are far wider than the kernel, so their spans do not change."""
+    in the mask). Only what the closing adds inside long runs along that axis is kept, so a
+    hair beside a strand across the axis is not filled in. Openings are far wider than the
+    gap, so their spans do not change."""
     k = max(3, int(round(GROOVE_MM * px_per_mm)) | 1)
-    along_x = cv2.morphologyEx(yarn, cv2.MORPH_CLOSE, np.ones((1, k), np.uint8))
-    along_y = cv2.morphologyEx(yarn, cv2.MORPH_CLOSE, np.ones((k, 1), np.uint8))
-    return cv2.bitwise_or(along_x, along_y)
+    run = max(k + 2, int(round(STRAND_RUN_MM * px_per_mm)) | 1)
+    out = yarn.copy()
+    for gap, length in (((1, k), (1, run)), ((k, 1), (run, 1))):
+        closed = cv2.morphologyEx(yarn, cv2.MORPH_CLOSE, np.ones(gap, np.uint8))
+        out |= cv2.morphologyEx(closed, cv2.MORPH_OPEN, np.ones(length, np.uint8))
+    return out
 
 
 def remove_hairs(yarn: np.ndarray, px_per_mm: float) -> np.ndarray:

@@ -9,9 +9,9 @@ import numpy as np
 
 from .mesh import Lattice, Openings, Segments
 
-IRREGULAR_DEV = 0.22  # a mesh cell off the median by more than this share of the opening
 FRAGMENT_SHARE = 0.3  # a clear region under this share of the median opening area
-IRREGULAR_Z = 4.5  # ... and by more than this many robust standard deviations of the net
+IRREGULAR_PAIR = 0.45  # neighbours differing by more than this share of the median opening
+IRREGULAR_Z = 4.0  # ... and by more than this many robust standard deviations of the net
 
 
 @dataclass(frozen=True)
@@ -47,43 +47,65 @@ def fragments(op: Openings, cells: np.ndarray) -> np.ndarray:
     return single & (op.area < FRAGMENT_SHARE * np.median(op.area[single]))
 
 
-def merged_findings(op: Openings, cells: np.ndarray) -> list[Finding]:
+def merged_findings(op: Openings, cells: np.ndarray, gap_px: float) -> list[Finding]:
+    """Merged openings: two cells a broken strand, three or more a hole.
+
+    Merged regions closer than `gap_px` (less than a strand apart: frayed ends of one tear
+    split it in the mask) are one tear.
+    """
+    idx = np.flatnonzero(cells > 1)
+    group = list(range(len(idx)))
+    x0, y0 = op.x0[idx], op.y0[idx]
+    x1, y1 = x0 + op.bw[idx], y0 + op.bh[idx]
+    for a in range(len(idx)):
+        for b in range(a + 1, len(idx)):
+            apart = max(x0[b] - x1[a], x0[a] - x1[b], y0[b] - y1[a], y0[a] - y1[b])
+            if apart < gap_px:
+                old, new = group[b], group[a]
+                group = [new if g == old else g for g in group]
     out = []
-    for i in np.flatnonzero(cells > 1):
-        kind = "broken_strand" if cells[i] == 2 else "hole"
-        box = (float(op.x0[i]), float(op.y0[i]), float(op.bw[i]), float(op.bh[i]))
-        score = float(min(1.0, 0.6 + 0.1 * cells[i]))
-        out.append(Finding(kind, box, (float(op.span_w[i]), float(op.span_h[i])), score, (i,)))
+    for g in sorted(set(group)):
+        members = [k for k in range(len(idx)) if group[k] == g]
+        n = int(cells[idx[members]].sum())
+        gx0, gy0 = x0[members].min(), y0[members].min()
+        box = (float(gx0), float(gy0), float(x1[members].max() - gx0),
+               float(y1[members].max() - gy0))
+        size = ((float(op.span_w[idx[members[0]]]), float(op.span_h[idx[members[0]]]))
+                if len(members) == 1 else (box[2], box[3]))
+        out.append(Finding("broken_strand" if n == 2 else "hole", box, size,
+                           float(min(1.0, 0.6 + 0.1 * n)), tuple(int(i) for i in idx[members])))
     return out
-
-
-def side_strands(n: int, seg: Segments, default: float) -> tuple[np.ndarray, ...]:
-    """Width of the strand on each side (left, right, top, bottom) of every opening."""
-    left, right, top, bottom = (np.full(n, default) for _ in range(4))
-    v = seg.vertical
-    right[seg.a[v]] = seg.width_px[v]
-    left[seg.b[v]] = seg.width_px[v]
-    bottom[seg.a[~v]] = seg.width_px[~v]
-    top[seg.b[~v]] = seg.width_px[~v]
-    return left, right, top, bottom
 
 
 def irregular_findings(op: Openings, lat: Lattice, regular: np.ndarray,
                        seg: Segments) -> list[Finding]:
-    """Openings whose mesh cell (span plus half of each bounding strand) is far from the median.
+    """A displaced strand: the openings on its two sides differ by far more than neighbours do.
 
-    Using the cell rather than the clear span keeps a thin strand from looking like a
-    displaced one: thinning widens the span exactly as much as it narrows the strand.
+    A strand moved by d widens one neighbour by d and narrows the other by d, so the pair
+    differs by 2 d; natural unevenness and a thin strand (which widens both) do not do that.
+    Pairs are flagged beyond IRREGULAR_PAIR of the median opening, or IRREGULAR_Z robust
+    standard deviations of the net's own pair differences when the net is very uneven.
     """
-    if regular.sum() < 4 or len(seg.width_px) == 0:
-        return []
-    left, right, top, bottom = side_strands(len(op), seg, float(np.median(seg.width_px)))
-    dev_w = _excess(op.span_w + 0.5 * (left + right), op.span_w, regular)
-    dev_h = _excess(op.span_h + 0.5 * (top + bottom), op.span_h, regular)
-    dev = np.maximum(dev_w, dev_h)  # > 1: beyond the limit
-    flagged = regular & (dev > 1.0)
-    if not flagged.any():
-        return []
+    flagged = np.zeros(len(op), bool)
+    score = np.zeros(len(op))
+    for vertical, span in ((True, op.span_w), (False, op.span_h)):
+        s = seg.vertical == vertical
+        a, b = seg.a[s], seg.b[s]
+        if len(a) < 4:
+            continue
+        d = span[a] - span[b]
+        sigma = 1.4826 * np.median(np.abs(d - np.median(d)))
+        limit = max(IRREGULAR_PAIR * float(np.median(span[regular])), IRREGULAR_Z * sigma)
+        hit = np.abs(d) > limit
+        for ends in (a[hit], b[hit]):
+            flagged[ends] = True
+            score[ends] = np.maximum(score[ends], np.minimum(1.0, 0.5 * np.abs(d[hit]) / limit))
+    flagged &= regular
+    return _group(op, lat, flagged, score) if flagged.any() else []
+
+
+def _group(op: Openings, lat: Lattice, flagged: np.ndarray, score: np.ndarray) -> list[Finding]:
+    """One finding per group of flagged openings that touch on the lattice."""
     flag_grid = np.zeros(lat.grid.shape, np.uint8)
     flag_grid[lat.row[flagged], lat.col[flagged]] = 1
     _, groups = cv2.connectedComponents(flag_grid, connectivity=8)
@@ -94,19 +116,10 @@ def irregular_findings(op: Openings, lat: Lattice, regular: np.ndarray,
         x0, y0 = op.x0[members].min(), op.y0[members].min()
         x1 = (op.x0[members] + op.bw[members]).max()
         y1 = (op.y0[members] + op.bh[members]).max()
-        score = float(min(1.0, 0.5 * dev[members].max()))
         box = (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
-        out.append(Finding("irregular_mesh", box, (box[2], box[3]), score, tuple(members)))
+        out.append(Finding("irregular_mesh", box, (box[2], box[3]),
+                           float(score[members].max()), tuple(int(m) for m in members)))
     return out
-
-
-def _excess(cell: np.ndarray, span: np.ndarray, regular: np.ndarray) -> np.ndarray:
-    """|cell - median| as a multiple of the limit: the larger of a share of the opening and
-    a robust z-score, so a naturally uneven hand-made net is not flagged all over."""
-    d = cell - np.median(cell[regular])
-    sigma = 1.4826 * np.median(np.abs(d[regular]))
-    limit = max(IRREGULAR_DEV * float(np.median(span[regular])), IRREGULAR_Z * sigma)
-    return np.abs(d) / max(limit, 1e-6)
 
 
 def thin_findings(seg: Segments, min_strand_px: float) -> list[Finding]:

@@ -1,0 +1,100 @@
+"""One training run end to end: data, training, ONNX export, parity, thresholds, model card."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import DataError
+from ..model.card import CLASSES, ModelCard, Thresholds, card_path, sha256_of
+from ..model.runtime import DefectModel, make_session
+from . import augment, tune
+from .data import Sample, load_folder, split
+from .export import OPSET, parity, to_onnx
+from .loop import TrainConfig, train
+from .net import INPUT_MULTIPLE, OUTPUT_STRIDE, param_count
+
+logger = logging.getLogger(__name__)
+
+MODEL_PX_PER_MM = 2.0
+TILE_PX = 512
+OVERLAP_PX = 64
+VAL_SHARE = 0.15
+PARITY_LIMIT = 1e-3
+
+
+def load_all(dirs: list[Path]) -> tuple[list[Sample], list[dict]]:
+    samples, sources = [], []
+    for d in dirs:
+        t0 = time.perf_counter()
+        got = load_folder(d, MODEL_PX_PER_MM)
+        meta = _dataset_meta(d)
+        sources.append({"folder": d.name, "seed": meta.get("seed"), "photos": len(got),
+                        "px_per_mm": meta.get("camera", {}).get("px_per_mm")})
+        print(f"{d}: {len(got)} usable photos ({time.perf_counter() - t0:.0f} s)", flush=True)
+        samples += got
+    if not samples:
+        raise DataError("no usable photos in the training folders.")
+    return samples, sources
+
+
+def _dataset_meta(d: Path) -> dict:
+    try:
+        return json.loads((d / "dataset.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def provisional_card(name: str, data: bytes, params: int) -> ModelCard:
+    names = CLASSES[2:]
+    th = Thresholds(dict.fromkeys(names, 0.5), dict.fromkeys(names, 8.0),
+                    dict.fromkeys(names, 0.7), dict.fromkeys(names, 12.0))
+    return ModelCard(name, sha256_of(data), CLASSES, MODEL_PX_PER_MM, INPUT_MULTIPLE,
+                     OUTPUT_STRIDE, TILE_PX, OVERLAP_PX, th, opset=OPSET, params=params)
+
+
+def check_parity(model, data: bytes, val: list[Sample], seed: int) -> float:
+    """Torch vs onnxruntime on validation crops and on noise."""
+    x, _ = augment.batch(np.random.default_rng(seed), val, 4, 256, OUTPUT_STRIDE, 0.5)
+    noise = np.random.default_rng(seed).standard_normal((1, 3, 224, 320)).astype(np.float32)
+    diff = max(parity(model, data, x), parity(model, data, noise))
+    if diff >= PARITY_LIMIT:
+        raise RuntimeError(f"ONNX export differs from torch by {diff:.2e}")
+    return diff
+
+
+def train_and_export(dirs: list[Path], out: Path, cfg: TrainConfig, command: str) -> ModelCard:
+    start = time.perf_counter()
+    samples, sources = load_all(dirs)
+    train_set, val_set = split(samples, VAL_SHARE, cfg.seed)
+    print(f"{len(train_set)} training and {len(val_set)} validation photos", flush=True)
+    model = train(train_set, val_set, cfg)
+    data = to_onnx(model)
+    diff = check_parity(model, data, val_set, cfg.seed)
+    print(f"ONNX parity with torch: max abs difference {diff:.2e}", flush=True)
+    card = provisional_card(out.stem, data, param_count(model))
+    best = tune.choose(DefectModel(make_session(data, torch.get_num_threads()), card), val_set)
+    for k, ch in best.items():
+        print(f"validation {k}: recall {ch.recall:.1%} of {ch.true}, "
+              f"{ch.fp_per_image:.3f} false positives per photo at prob {ch.prob}, "
+              f"peak {ch.score}, area {ch.area_mm2} mm2, merge gap {ch.gap_mm} mm", flush=True)
+    wall = time.perf_counter() - start
+    training = {"command": command, "data": sources, "photos": {"train": len(train_set),
+                "validation": len(val_set)}, "config": asdict(cfg), "wall_s": round(wall),
+                "threads": torch.get_num_threads(), "parity_max_abs_diff": diff,
+                "validation": {k: asdict(v) for k, v in best.items()},
+                "torch": torch.__version__}
+    card = ModelCard(**{**asdict(card), "thresholds": tune.thresholds(best),
+                        "classes": CLASSES, "training": training})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    card.save(card_path(out))
+    print(f"wrote {out} ({len(data) / 1024:.0f} KiB, sha256 {card.sha256[:12]}) and "
+          f"{card_path(out)} in {wall / 60:.1f} min", flush=True)
+    return card
