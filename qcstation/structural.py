@@ -50,7 +50,7 @@ def fragments(op: Openings, cells: np.ndarray) -> np.ndarray:
 def merged_findings(op: Openings, cells: np.ndarray, gap_px: float) -> list[Finding]:
     """Merged openings: two cells a broken strand, three or more a hole.
 
-    Merged regions closer than `gap_px` (less than a strand apart: frayed ends of one tear
+    Merged regions closer than `gap_px` (well under a strand apart: frayed ends of one tear
     split it in the mask) are one tear.
     """
     idx = np.flatnonzero(cells > 1)
