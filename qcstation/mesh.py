@@ -77,7 +77,10 @@ def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float) ->
     keep = ~touching & (mom[:, 0] >= MIN_OPENING_MM2 * px_per_mm**2)
     idx = np.flatnonzero(keep)
     x0, y0, bw, bh = boxes[idx].T
-    span_w, span_h = _band_spans(open_mask, x0, y0, bw, bh)
+    # Specks of yarn inside an opening (a crossing hair, a fibre clump) do not shorten it.
+    filled = np.zeros_like(open_mask)
+    cv2.drawContours(filled, [contours[i] for i in idx], -1, 1, thickness=cv2.FILLED)
+    span_w, span_h = _band_spans(filled, x0, y0, bw, bh)
     area, m10, m01 = mom[idx].T
     return Openings(tuple(contours[i] for i in idx), m10 / area, m01 / area, x0, y0, bw, bh,
                     area, span_w, span_h)
