@@ -22,6 +22,7 @@ from .spec import Spec
 
 logger = logging.getLogger(__name__)
 
+COVERING = ("foreign_matter", "loose_fibres")  # defects that lie over openings, hiding them
 MIN_SEPARATION = 2.5  # yarn/background cluster distance in pooled std; below it there is no net
 
 
@@ -86,10 +87,10 @@ class Inspector:
             raise ImageError(
                 f"only {len(op)} measurable openings in view, the spec needs at least "
                 f"{self.spec.mesh.min_openings}; lay more of the net flat under the camera")
-        m = measure(bv, op, self.spec.mesh.min_strand_mm)
-        findings = list(m.findings)
-        if self.model is not None:
-            findings += self.model.find(bv.view, bv.valid, bv.px_per_mm)
+        appearance = self.model.find(bv.view, bv.valid, bv.px_per_mm) if self.model else []
+        covering = [f.box for f in appearance if f.type in COVERING]
+        m = measure(bv, op, self.spec.mesh.min_strand_mm, covering)
+        findings = list(m.findings) + appearance
         back = cv2.invertAffineTransform(bv.to_mesh)
         defects = tuple(_to_defect(f, back, self.rect, bv.px_per_mm, image.shape)
                         for f in findings)
@@ -159,12 +160,17 @@ class Measurement:
     findings: tuple[structural.Finding, ...]
 
 
-def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float) -> Measurement:
-    """Lattice, strand segments, statistics and structural defects from the openings."""
+def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
+            covered: list[tuple[float, float, float, float]] = ()) -> Measurement:
+    """Lattice, strand segments, statistics and structural defects from the openings.
+
+    Openings under `covered` boxes (foreign matter, fibre tufts found by the defect model)
+    are not measured: what lies on them is the defect, not the mesh.
+    """
     s = bv.px_per_mm
     lat = meshmod.place_on_lattice(op, bv.open_mask, bv.valid, s)
     cells = structural.merged_cells(op, lat)
-    regular = (cells == 1) & ~structural.fragments(op, cells)
+    regular = (cells == 1) & ~structural.fragments(op, cells) & ~_under(op, covered)
     a, b, vertical = meshmod.neighbour_pairs(lat, regular)
     seg = meshmod.strand_segments(op, bv.yarn, a, b, vertical, 0.5 * (lat.pitch_x + lat.pitch_y))
     strand_px = float(np.median(seg.width_px)) if len(seg.width_px) else 0.0
@@ -172,6 +178,14 @@ def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float) -> Measur
                 + structural.irregular_findings(op, lat, regular, seg)
                 + structural.thin_findings(seg, min_strand_mm * s))
     return Measurement(_mesh_stats(op, regular, seg, s), regular, tuple(findings))
+
+
+def _under(op: meshmod.Openings, boxes) -> np.ndarray:
+    """Openings whose bounding box meets any of `boxes` (x, y, w, h), same pixels."""
+    hit = np.zeros(len(op), bool)
+    for x, y, w, h in boxes:
+        hit |= ((op.x0 < x + w) & (op.x0 + op.bw > x) & (op.y0 < y + h) & (op.y0 + op.bh > y))
+    return hit
 
 
 def _rotation(size: tuple[int, int], angle_deg: float) -> tuple[np.ndarray, tuple[int, int]]:
