@@ -64,26 +64,41 @@ class Segments:
 
 def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float) -> Openings:
     """Clear regions wholly inside the valid view, with their clear spans."""
-    contours, _ = cv2.findContours(open_mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    contours, hierarchy = cv2.findContours(open_mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     if not contours:
         return _no_openings()
-    border = cv2.dilate((valid == 0).astype(np.uint8), np.ones((3, 3), np.uint8))
-    border[0, :] = border[-1, :] = border[:, 0] = border[:, -1] = 1
-    pts = np.concatenate(contours).reshape(-1, 2)
-    starts = np.cumsum([0] + [len(c) for c in contours[:-1]])
-    touching = np.maximum.reduceat(border[pts[:, 1], pts[:, 0]], starts) > 0
-    boxes = np.array([cv2.boundingRect(c) for c in contours]).reshape(-1, 4)
-    mom = np.array([_moments(c) for c in contours]).reshape(-1, 3)
+    outer = np.flatnonzero(hierarchy[0, :, 3] < 0)  # the rest are specks inside an opening
+    outer_contours = [contours[i] for i in outer]
+    touching = _touching(outer_contours, valid)
+    boxes = np.array([cv2.boundingRect(c) for c in outer_contours]).reshape(-1, 4)
+    mom = np.array([_moments(c) for c in outer_contours]).reshape(-1, 3)
     keep = ~touching & (mom[:, 0] >= MIN_OPENING_MM2 * px_per_mm**2)
     idx = np.flatnonzero(keep)
     x0, y0, bw, bh = boxes[idx].T
     # Specks of yarn inside an opening (a crossing hair, a fibre clump) do not shorten it.
-    filled = np.zeros_like(open_mask)
-    cv2.drawContours(filled, [contours[i] for i in idx], -1, 1, thickness=cv2.FILLED)
+    with_specks = set(hierarchy[0, hierarchy[0, :, 3] >= 0, 3])
+    filled = open_mask
+    if with_specks:
+        filled = open_mask.copy()
+        cv2.drawContours(filled, [contours[i] for i in with_specks], -1, 1, cv2.FILLED)
     span_w, span_h = _band_spans(filled, x0, y0, bw, bh)
     area, m10, m01 = mom[idx].T
-    return Openings(tuple(contours[i] for i in idx), m10 / area, m01 / area, x0, y0, bw, bh,
-                    area, span_w, span_h)
+    return Openings(tuple(outer_contours[i] for i in idx), m10 / area, m01 / area, x0, y0,
+                    bw, bh, area, span_w, span_h)
+
+
+def _touching(contours: list[np.ndarray], valid: np.ndarray) -> np.ndarray:
+    """Whether each contour has a 4-neighbour outside the valid view (or the image)."""
+    pts = np.concatenate(contours).reshape(-1, 2)
+    starts = np.cumsum([0] + [len(c) for c in contours[:-1]])
+    h, w = valid.shape
+    out = np.zeros(len(pts), bool)
+    for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+        x, y = pts[:, 0] + dx, pts[:, 1] + dy
+        inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+        out |= ~inside
+        out[inside] |= valid[y[inside], x[inside]] == 0
+    return np.maximum.reduceat(out, starts)
 
 
 def _moments(c: np.ndarray) -> tuple[float, float, float]:
@@ -139,9 +154,11 @@ def _pitch(profile: np.ndarray, px_per_mm: float) -> tuple[float, float]:
 def place_on_lattice(op: Openings, open_mask: np.ndarray, valid: np.ndarray,
                      px_per_mm: float) -> Lattice:
     """Assign each opening a (row, col) cell from the mesh period along each axis."""
-    m = (open_mask > 0) & (valid > 0)
-    pitch_x, _ = _pitch(m.sum(0).astype(np.float64), px_per_mm)
-    pitch_y, _ = _pitch(m.sum(1).astype(np.float64), px_per_mm)
+    # open_mask is zero outside the valid view already
+    cols = cv2.reduce(open_mask, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    rows = cv2.reduce(open_mask, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    pitch_x, _ = _pitch(cols.astype(np.float64), px_per_mm)
+    pitch_y, _ = _pitch(rows.astype(np.float64), px_per_mm)
     col = _index(op.cx, pitch_x)
     row = _index(op.cy, pitch_y)
     grid = np.full((row.max() + 1 if len(row) else 1, col.max() + 1 if len(col) else 1), -1)
