@@ -34,6 +34,7 @@ GROOVE_MM = 3.0  # gaps along a strand shorter than this are dark twist grooves,
 STRAND_RUN_MM = 15.0  # a strand along an axis runs at least this far (a strand across it less)
 FIT_PX_PER_MM = 1.5  # the separation and the mesh angle are fitted at this scale
 EDGE_MM = 0.6  # half-width of the window that sets the local threshold at an edge
+FLAT_BENCH, FLAT_YARN = 68.0, 188.0  # the two levels of the flattened uint8 score
 BENCH_SHARE = 0.3  # away from the bench, scores above this share of the gap are yarn
 BENCH_STRICT = 0.12  # the bench shows in a window whose minimum is below this share
 STEP_MIN = 0.12  # a local step must rise by this share of the gap to set the threshold
@@ -162,20 +163,32 @@ def yarn_mask(bgr: np.ndarray, sep: Separation, local_small: np.ndarray) -> np.n
         np.uint8)
 
 
+def flat_u8(score: np.ndarray, sep: Separation, local_small: np.ndarray) -> np.ndarray:
+    """The score with the light divided out, as uint8: bench at FLAT_BENCH, yarn at
+    FLAT_YARN everywhere in the view, so every level below is one number."""
+    size = (score.shape[1], score.shape[0])
+    local = cv2.resize(local_small.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+    k = _scale(sep)
+    gain = (FLAT_YARN - FLAT_BENCH) / (2 * (sep.threshold - sep.bench_level))
+    raw = score.astype(np.float32)
+    raw -= 128.0
+    raw *= 1.0 / k
+    raw += sep.raw_mid
+    raw *= 100.0 * gain
+    raw /= local
+    raw += 0.5 * (FLAT_YARN + FLAT_BENCH) - gain * sep.threshold
+    return np.clip(raw, 0, 255).astype(np.uint8)
+
+
 def decide(score: np.ndarray, grey: np.ndarray | None, sep: Separation,
            local_small: np.ndarray, px_per_mm: float) -> np.ndarray:
     """Yarn mask (uint8 1 = yarn) by steps 4-6 above, from the score and the grey test."""
-    size = (score.shape[1], score.shape[0])
-    gap = 2 * (sep.threshold - sep.bench_level)
-
-    def share(f: float) -> np.ndarray:
-        return level_map(sep, sep.bench_level + f * gap, local_small, size)
-
-    bench = share(0.0).astype(np.int16)
-    yarn = _local_steps(score, share(BENCH_STRICT), share(STEP_MIN) - bench, share(BENCH_SHARE),
-                        px_per_mm)
+    flat = flat_u8(score, sep, local_small)
+    gap = FLAT_YARN - FLAT_BENCH
+    yarn = _local_steps(flat, FLAT_BENCH + BENCH_STRICT * gap, STEP_MIN * gap,
+                        FLAT_BENCH + BENCH_SHARE * gap, px_per_mm)
     if grey is not None:
-        yarn[(grey > 0) & (score < share(1.0))] = 0  # grey and lighter than the yarn
+        yarn[(grey > 0) & (flat < FLAT_YARN)] = 0  # grey and lighter than the yarn
     return yarn
 
 
@@ -190,16 +203,16 @@ def grey_mask(bgr: np.ndarray, sep: Separation) -> np.ndarray | None:
     return ((q[..., 0] if q.ndim == 3 else q) < 128).astype(np.uint8)
 
 
-def _local_steps(score: np.ndarray, strict: np.ndarray, step_min: np.ndarray, low: np.ndarray,
+def _local_steps(flat: np.ndarray, strict: float, step_min: float, low: float,
                  px_per_mm: float) -> np.ndarray:
     r = max(2, int(round(EDGE_MM * px_per_mm)))
     box = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
-    smooth = cv2.blur(score, (3, 3))
+    smooth = cv2.blur(flat, (3, 3))
     hi = cv2.dilate(smooth, box).astype(np.int16)
     lo = cv2.erode(smooth, box).astype(np.int16)
-    step = 2 * score.astype(np.int16) > hi + lo
+    step = 2 * flat.astype(np.int16) > hi + lo
     at_edge = (lo < strict) & (hi - lo > step_min)
-    return np.where(at_edge, step, score > low).astype(np.uint8)
+    return np.where(at_edge, step, flat > low).astype(np.uint8)
 
 
 def mesh_angle(yarn_small: np.ndarray, valid: np.ndarray) -> float:
