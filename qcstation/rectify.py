@@ -24,9 +24,9 @@ def distort(cal: Calibration, undist_px: np.ndarray) -> np.ndarray:
     return np.stack([xd * k[0, 0] + k[0, 2], yd * k[1, 1] + k[1, 2]], axis=-1)
 
 
-# The bench view needs no more than this: 0.25 mm pixels measure openings to ~0.15 mm on
+# The bench view needs no more than this: 0.33 mm pixels measure openings to ~0.17 mm on
 # average (README, accuracy), and every step after rectification costs in proportion.
-MAX_PX_PER_MM = 4.0
+MAX_PX_PER_MM = 3.0
 
 
 def _apply_h(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
