@@ -18,7 +18,7 @@ from ..imageio import read_image
 from ..pipeline import Inspector
 from ..spec import load_spec
 from ..synth.dataset import write_dataset
-from .inspect_cmd import inspect_file, summary_line
+from .inspect_cmd import add_model_arguments, inspect_file, load_model, summary_line
 
 DEFAULT_SPEC = Path(__file__).resolve().parents[2] / "specs" / "kr-coirnet-25.toml"
 
@@ -30,10 +30,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=int, default=8, help="how many nets to simulate (default 8)")
     p.add_argument("--seed", type=int, default=3, help="seed of the simulated camera and nets")
     p.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="buyer spec (TOML)")
+    add_model_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
     out: Path = args.out
+    model = load_model(args)  # a missing or broken model stops here, before any work
     nets = out / "nets"
     t0 = time.perf_counter()
     print(f"simulating a camera over the bench: {args.n} nets and 15 chessboard shots "
@@ -45,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"calibrated: RMS {cal.rms_px:.2f} px, {cal.mm_per_px:.3f} mm/px on the bench "
           f"-> {out / 'calibration.json'}")
     spec = load_spec(args.spec)
-    inspector = Inspector(spec, cal)
+    inspector = Inspector(spec, cal, model=model)
     overlays = out / "overlays"
     right = 0
     for image in sorted(nets.glob("[0-9][0-9][0-9][0-9].jpg")):

@@ -14,7 +14,7 @@ from ..evaluate import evaluate, format_table, summary
 from ..imageio import read_image
 from ..pipeline import Inspector
 from ..spec import load_spec
-from .inspect_cmd import inspect_file
+from .inspect_cmd import add_model_arguments, inspect_file, load_model
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="calibration JSON (default: DIR/calibration.json, made from DIR/calib/)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON instead")
     p.add_argument("--out", type=Path, metavar="DIR", help="also write overlay images here")
+    add_model_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
                         "`qcstation synth --out DIR --n N --seed S`")
     spec = load_spec(args.spec or _dataset_spec(d))
     cal = load_calibration(args.calibration) if args.calibration else _calibration(d)
-    inspector = Inspector(spec, cal)
+    inspector = Inspector(spec, cal, model=load_model(args))
     pairs = []
     for tpath in truths:
         truth = json.loads(tpath.read_text())

@@ -25,13 +25,33 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="write an annotated overlay image per input into DIR")
     p.add_argument("--px-per-mm", type=float, default=None,
-                   help="scale of the rectified bench view (default: the camera's own scale)")
+                   help="scale of the rectified bench view (default: the camera's own scale, "
+                        "at most 3 px/mm)")
+    add_model_arguments(p)
+
+
+def add_model_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", type=Path, default=None, metavar="ONNX",
+                   help="appearance-defect model (default: the shipped "
+                        "models/defects-v1.onnx)")
+    p.add_argument("--no-model", action="store_true",
+                   help="geometry only: no foreign matter, stain or loose-fibre detection")
+    p.add_argument("--threads", type=int, default=2, help="threads for the model (default 2)")
+
+
+def load_model(args: argparse.Namespace):
+    """The defect model the arguments ask for (None with --no-model); ModelError if unusable."""
+    if args.no_model:
+        return None
+    from ..model import DEFAULT_MODEL, DefectModel  # onnxruntime only when a model is used
+
+    return DefectModel.load(args.model or DEFAULT_MODEL, threads=args.threads)
 
 
 def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     cal = load_calibration(args.calibration)
-    inspector = Inspector(spec, cal, px_per_mm=args.px_per_mm)
+    inspector = Inspector(spec, cal, px_per_mm=args.px_per_mm, model=load_model(args))
     any_error = False
     for path in args.images:
         result = inspect_file(inspector, path, args.out)
