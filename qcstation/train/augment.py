@@ -11,9 +11,11 @@ import numpy as np
 
 from ..model.preprocess import normalise
 from .data import IGNORE, YARN, Sample, _paint_order
+from .stains import paint_stain
 
 logger = logging.getLogger(__name__)
 
+MODEL_PX_PER_MM = 2.0  # the scale samples are loaded at (run.MODEL_PX_PER_MM)
 SCALE_RANGE = (0.8, 1.25)  # nets, cameras and the rectification vary the apparent size
 
 
@@ -86,9 +88,12 @@ def cell_targets(lab: np.ndarray, stride: int) -> np.ndarray:
 
 
 def crop(rng: np.random.Generator, s: Sample, code: int | None, size: int, stride: int,
-         augment: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """One training pair: normalised input (3, size, size) and cell targets."""
+         augment: bool = True, p_stain: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """One training pair: normalised input (3, size, size) and cell targets; with `p_stain` a
+    painted stain (not on backlit benches)."""
     img, lab = warp(rng, s, crop_centre(rng, s, size, code), size)
+    if augment and not s.backlit and rng.random() < p_stain:
+        paint_stain(rng, img, lab, MODEL_PX_PER_MM)
     if augment:
         img = light(rng, img)
     return normalise(img, lab != IGNORE), cell_targets(lab, stride)
@@ -114,8 +119,8 @@ def pick(rng: np.random.Generator, samples: list[Sample], p_defect: float, p_har
 
 
 def batch(rng: np.random.Generator, samples: list[Sample], n: int, size: int, stride: int,
-          p_defect: float, p_hard: float = 0.0, augment: bool = True
+          p_defect: float, p_hard: float = 0.0, augment: bool = True, p_stain: float = 0.0
           ) -> tuple[np.ndarray, np.ndarray]:
-    pairs = [crop(rng, *pick(rng, samples, p_defect, p_hard), size, stride, augment)
+    pairs = [crop(rng, *pick(rng, samples, p_defect, p_hard), size, stride, augment, p_stain)
              for _ in range(n)]
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])

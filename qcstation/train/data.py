@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +45,7 @@ class Sample:
     boxes: tuple[tuple[str, tuple[float, float, float, float]], ...]  # (type, x y w h) model px
     defect_px: dict[int, np.ndarray]  # class -> (N, 2) int32 x, y of its pixels (a subsample)
     hard_px: np.ndarray  # (N, 2) centres of structural defects: frayed ends look like tufts
+    backlit: bool
 
 
 def folder_calibration(d: Path) -> Calibration:
@@ -79,27 +83,49 @@ def load_folder(d: Path, model_px_per_mm: float) -> list[Sample]:
     return out
 
 
+def load_folders(dirs: list[Path], model_px_per_mm: float, workers: int
+                 ) -> Iterator[tuple[Path, list[Sample]]]:
+    """`load_folder` over folders in `workers` processes, in the order given."""
+    if workers <= 1 or len(dirs) <= 1:
+        yield from ((d, load_folder(d, model_px_per_mm)) for d in dirs)
+        return
+    ctx = multiprocessing.get_context("spawn")  # no fork of a process that holds torch
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker) as pool:
+        yield from zip(dirs, pool.map(load_folder, dirs, [model_px_per_mm] * len(dirs)),
+                       strict=True)
+
+
+def _init_worker() -> None:
+    cv2.setNumThreads(1)  # one process per core already
+
+
 def _sample(name: str, image: np.ndarray, labels: np.ndarray, truth: dict, rect: Rectifier,
             m: float) -> Sample:
     s = rect.px_per_mm
     img = to_model_scale(rect.rectify(image), s, m)
     lab = cv2.remap(labels, rect.map1, rect.map2, cv2.INTER_NEAREST, borderValue=0)
     valid = to_model_scale(rect.valid, s, m, cv2.INTER_NEAREST) > 0
-    out = (_share(lab == YARN, s, m) >= 0.5).astype(np.uint8)
+    out = (_share(lab == YARN, s, m) >= 128).astype(np.uint8)
+    present = np.bincount(labels.ravel(), minlength=256)
     for code in sorted(DEFECT_CODES.values(), key=_paint_order):
-        out[_share(lab == code, s, m) > 0] = code
+        if present[code]:
+            out[_share(lab == code, s, m) > 0] = code
     out[~valid] = IGNORE
     boxes = tuple((d["type"], _rect_box(rect, d["bbox_px"], m))
                   for d in truth.get("defects", []) if d["type"] in DEFECT_CODES)
     hard = [_rect_box(rect, d["bbox_px"], m) for d in truth.get("defects", [])
             if d["type"] in STRUCTURAL_TYPES]
     hard_px = np.array([[x + w / 2, y + h / 2] for x, y, w, h in hard], np.float64)
-    return Sample(name, img, out, boxes, _defect_px(out), hard_px.reshape(-1, 2))
+    backlit = bool(truth.get("render", {}).get("backlit", truth.get("bench") == "backlit"))
+    return Sample(name, img, out, boxes, _defect_px(out), hard_px.reshape(-1, 2), backlit)
 
 
 def _defect_px(labels: np.ndarray, keep: int = 300) -> dict[int, np.ndarray]:
     out = {}
+    present = np.bincount(labels.ravel(), minlength=256)
     for code in DEFECT_CODES.values():
+        if not present[code]:
+            continue
         ys, xs = np.nonzero(labels == code)
         if len(xs):
             pick = np.random.default_rng(code).permutation(len(xs))[:keep]
@@ -113,8 +139,8 @@ def _paint_order(code: int) -> int:
 
 
 def _share(mask: np.ndarray, s: float, m: float) -> np.ndarray:
-    """Share of each model-scale pixel covered by `mask` (a rectified native-scale mask)."""
-    return to_model_scale(mask.astype(np.float32), s, m, cv2.INTER_AREA)
+    """Share (0-255) of each model-scale pixel covered by `mask`, a native-scale mask."""
+    return to_model_scale(mask.view(np.uint8) * np.uint8(255), s, m, cv2.INTER_AREA)
 
 
 def _rect_box(rect: Rectifier, bbox: list[int], m: float) -> tuple[float, float, float, float]:

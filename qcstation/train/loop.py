@@ -26,6 +26,7 @@ class TrainConfig:
     crop: int = 192  # px at the model scale, a multiple of 16
     p_defect: float = 0.5  # share of crops centred on an appearance defect
     p_hard: float = 0.15  # share centred on a structural defect (frayed ends, not tufts)
+    p_stain: float = 0.15  # share with a painted stain (train.stains): rendered ones are rare
     lr: float = 4e-3
     weight_decay: float = 1e-4
     seed: int = 1
@@ -78,7 +79,7 @@ def train(train_set: list[Sample], val_set: list[Sample], cfg: TrainConfig) -> U
         losses = []
         for _ in range(cfg.steps):
             x, t = augment.batch(rng, train_set, cfg.batch, cfg.crop, OUTPUT_STRIDE,
-                                 cfg.p_defect, cfg.p_hard)
+                                 cfg.p_defect, cfg.p_hard, p_stain=cfg.p_stain)
             logits = model.logits(torch.from_numpy(x))
             loss = F.cross_entropy(logits, torch.from_numpy(t).long(), weight=w,
                                    ignore_index=IGNORE)

@@ -15,7 +15,7 @@ from ..errors import DataError
 from ..model.card import CLASSES, ModelCard, Thresholds, card_path, sha256_of
 from ..model.runtime import DefectModel, make_session
 from . import augment, tune
-from .data import Sample, load_folder, split
+from .data import Sample, load_folders, split
 from .export import OPSET, parity, to_onnx
 from .loop import TrainConfig, train
 from .net import INPUT_MULTIPLE, OUTPUT_STRIDE, param_count
@@ -29,13 +29,13 @@ VAL_SHARE = 0.15
 PARITY_LIMIT = 1e-3
 
 
-def load_all(dirs: list[Path]) -> tuple[list[Sample], list[dict]]:
+def load_all(dirs: list[Path], workers: int) -> tuple[list[Sample], list[dict]]:
     samples, sources = [], []
-    for d in dirs:
-        t0 = time.perf_counter()
-        got = load_folder(d, MODEL_PX_PER_MM)
+    t0 = time.perf_counter()
+    for d, got in load_folders(dirs, MODEL_PX_PER_MM, workers):
         meta = _dataset_meta(d)
         sources.append({"folder": d.name, "seed": meta.get("seed"), "photos": len(got),
+                        "size": meta.get("camera", {}).get("image_size"),
                         "px_per_mm": meta.get("camera", {}).get("px_per_mm")})
         print(f"{d}: {len(got)} usable photos ({time.perf_counter() - t0:.0f} s)", flush=True)
         samples += got
@@ -71,7 +71,7 @@ def check_parity(model, data: bytes, val: list[Sample], seed: int) -> float:
 
 def train_and_export(dirs: list[Path], out: Path, cfg: TrainConfig, command: str) -> ModelCard:
     start = time.perf_counter()
-    samples, sources = load_all(dirs)
+    samples, sources = load_all(dirs, torch.get_num_threads())
     train_set, val_set = split(samples, VAL_SHARE, cfg.seed)
     print(f"{len(train_set)} training and {len(val_set)} validation photos", flush=True)
     model = train(train_set, val_set, cfg)

@@ -1,0 +1,69 @@
+"""Export parity: onnxruntime and torch give the same probabilities on the same inputs.
+
+Needs torch (the training extra); without it these tests are skipped, saying so.
+"""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip(
+    "torch", reason="torch is not installed (pip install -e .[train]); parity needs both runtimes")
+pytest.importorskip("onnx", reason="onnx is not installed (pip install -e .[train])")
+
+from qcstation.model import DEFAULT_MODEL, DefectModel  # noqa: E402
+from qcstation.model.preprocess import normalise  # noqa: E402
+from qcstation.synth import Plan, draw_camera, render_sample  # noqa: E402
+from qcstation.train.export import load_onnx_weights, parity, to_onnx  # noqa: E402
+from qcstation.train.net import UNet  # noqa: E402
+
+LIMIT = 1e-3
+
+
+def net_input() -> np.ndarray:
+    """A normalised photo from the renderer (a stain on a lit table), cropped to 320 x 416."""
+    from qcstation.spec import load_spec
+
+    rng = np.random.default_rng([21, 1])
+    sample = render_sample(draw_camera(rng, (800, 600)), rng,
+                           load_spec("specs/kr-coirnet-25.toml"), bench="light_table",
+                           plan=Plan("appearance", appearance=("stain",)))
+    return normalise(sample.image[100:420, 200:616])[None]
+
+
+def test_shipped_model_matches_torch_with_its_own_weights():
+    # given the shipped ONNX file and a torch network holding the very same weights
+    data = DEFAULT_MODEL.read_bytes()
+    model = load_onnx_weights(data)
+    noise = np.random.default_rng(3).standard_normal((2, 3, 128, 192)).astype(np.float32)
+    # then both runtimes agree on a real photo and on noise
+    for x in (net_input(), noise):
+        assert parity(model, data, x) < LIMIT
+
+
+def test_fresh_export_matches_torch():
+    # a new network with non-trivial batch-norm statistics, exported as `qcstation train` does
+    torch.manual_seed(0)
+    model = UNet()
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+    model.eval()
+    data = to_onnx(model)
+    x = np.random.default_rng(4).standard_normal((1, 3, 160, 224)).astype(np.float32)
+    assert parity(model, data, x) < LIMIT
+
+
+def test_tiled_runtime_matches_torch_away_from_tile_seams():
+    # the station's tiled run against one torch pass over the whole input; tiles overlap by
+    # more than the context that matters, so they agree closely everywhere
+    data = DEFAULT_MODEL.read_bytes()
+    x = net_input()
+    runtime = DefectModel.load()
+    tiled = runtime.probabilities(x[0])
+    with torch.no_grad():
+        whole = load_onnx_weights(data)(torch.from_numpy(x)).numpy()[0]
+    assert tiled.shape == whole.shape
+    assert np.abs(tiled - whole).max() < 0.05
