@@ -174,7 +174,7 @@ def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
     a, b, vertical = meshmod.neighbour_pairs(lat, regular)
     seg = meshmod.strand_segments(op, bv.yarn, a, b, vertical, 0.5 * (lat.pitch_x + lat.pitch_y))
     strand_px = float(np.median(seg.width_px)) if len(seg.width_px) else 0.0
-    findings = (structural.merged_findings(op, cells, 0.75 * strand_px)
+    findings = (structural.merged_findings(op, cells, 1.3 * strand_px)
                 + structural.irregular_findings(op, lat, regular, seg)
                 + structural.thin_findings(seg, min_strand_mm * s))
     return Measurement(_mesh_stats(op, regular, seg, s), regular, tuple(findings))

@@ -50,8 +50,9 @@ def fragments(op: Openings, cells: np.ndarray) -> np.ndarray:
 def merged_findings(op: Openings, cells: np.ndarray, gap_px: float) -> list[Finding]:
     """Merged openings: two cells a broken strand, three or more a hole.
 
-    Merged regions closer than `gap_px` (well under a strand apart: frayed ends of one tear
-    split it in the mask) are one tear.
+    Merged regions closer than `gap_px` are one tear: a loose knot with its frayed fibres can
+    lie across a tear and split it in the mask. (Two broken strands in neighbouring meshes,
+    one strand apart, are then reported as one hole: damage either way.)
     """
     idx = np.flatnonzero(cells > 1)
     group = list(range(len(idx)))
