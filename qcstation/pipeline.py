@@ -23,6 +23,7 @@ from .spec import Spec
 logger = logging.getLogger(__name__)
 
 COVERING = ("foreign_matter", "loose_fibres")  # defects that lie over openings, hiding them
+TEAR_GAP = 0.8  # merged regions closer than this share of a strand width are one tear
 MIN_SEPARATION = 2.5  # yarn/background cluster distance in pooled std; below it there is no net
 
 
@@ -174,7 +175,7 @@ def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
     a, b, vertical = meshmod.neighbour_pairs(lat, regular)
     seg = meshmod.strand_segments(op, bv.yarn, a, b, vertical, 0.5 * (lat.pitch_x + lat.pitch_y))
     strand_px = float(np.median(seg.width_px)) if len(seg.width_px) else 0.0
-    findings = (structural.merged_findings(op, cells, 1.3 * strand_px)
+    findings = (structural.merged_findings(op, cells, TEAR_GAP * strand_px)
                 + structural.irregular_findings(op, lat, regular, seg)
                 + structural.thin_findings(seg, min_strand_mm * s))
     return Measurement(_mesh_stats(op, regular, seg, s), regular, tuple(findings))

@@ -51,8 +51,8 @@ def merged_findings(op: Openings, cells: np.ndarray, gap_px: float) -> list[Find
     """Merged openings: two cells a broken strand, three or more a hole.
 
     Merged regions closer than `gap_px` are one tear: a loose knot with its frayed fibres can
-    lie across a tear and split it in the mask. (Two broken strands in neighbouring meshes,
-    one strand apart, are then reported as one hole: damage either way.)
+    lie across a tear and split it in the mask. Two tears with a whole strand between them
+    are a strand width apart, so `gap_px` is set below that (pipeline.TEAR_GAP).
     """
     idx = np.flatnonzero(cells > 1)
     group = list(range(len(idx)))
