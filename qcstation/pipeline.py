@@ -111,11 +111,11 @@ class Inspector:
         rect = self.rect.rectify(image)
         f = max(1, round(s / segment.FIT_PX_PER_MM))
         small, valid_small = rect[::f, ::f], self.rect.valid[::f, ::f]
-        sep = segment.fit_separation(small, valid_small, s / f)
+        local_small = segment.local_brightness(small, s / f)
+        sep, yarn_small = segment.fit_separation(small, valid_small, local_small)
         if sep.contrast < MIN_SEPARATION:
             raise ImageError("no net in view (yarn and bench cannot be told apart)")
-        local_small = segment.local_brightness(small, s / f)
-        angle = segment.mesh_angle(segment.yarn_mask(small, sep, local_small), valid_small)
+        angle = segment.mesh_angle(yarn_small, valid_small)
         to_mesh, size = _rotation(self.rect.size, angle)
 
         def turn(img: np.ndarray, flags: int = cv2.INTER_NEAREST) -> np.ndarray:

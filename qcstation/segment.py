@@ -32,7 +32,7 @@ FLATTEN_SIGMA_MM = 40.0  # wider than 1.3 pitches of the coarsest net: the mesh 
 HAIR_MM = 1.2  # yarn structures thinner than this are stray hairs, not strand bodies
 GROOVE_MM = 3.0  # gaps along a strand shorter than this are dark twist grooves, not breaks
 STRAND_RUN_MM = 15.0  # a strand along an axis runs at least this far (a strand across it less)
-FIT_PX_PER_MM = 1.5  # the separation and the mesh angle are fitted at this scale
+FIT_PX_PER_MM = 1.0  # the separation and the mesh angle are fitted at this scale
 EDGE_MM = 0.6  # half-width of the window that sets the local threshold at an edge
 FLAT_BENCH, FLAT_YARN = 68.0, 188.0  # the two levels of the flattened uint8 score
 BENCH_SHARE = 0.3  # away from the bench, scores above this share of the gap are yarn
@@ -97,12 +97,13 @@ def _blob_count(mask: np.ndarray) -> int:
     return int((np.bincount(labels.ravel(), minlength=n)[1:] >= 3).sum())
 
 
-def fit_separation(small: np.ndarray, valid: np.ndarray, px_per_mm: float) -> Separation:
-    """Learn the yarn score of this frame from a small bench view (`px_per_mm` is its scale)."""
-    local = local_brightness(small, px_per_mm)
+def fit_separation(small: np.ndarray, valid: np.ndarray,
+                   local: np.ndarray) -> tuple[Separation, np.ndarray]:
+    """Learn the yarn score of this frame from a small bench view and its local brightness;
+    also returns the yarn mask (uint8 0/1) of the small view."""
     pos = np.flatnonzero(valid.ravel())
     if len(pos) < 100:
-        return Separation(np.ones(3, np.float32), 0.0, -1.0, 0.0, 1.0, 0.0)
+        return Separation(np.ones(3, np.float32), 0.0, -1.0, 0.0, 1.0, 0.0), valid * 0
     if len(pos) > 20000:
         pos = np.random.default_rng(0).choice(pos, 20000, replace=False)
     xr = small.reshape(-1, 3)[pos].astype(np.float32)
@@ -117,7 +118,8 @@ def fit_separation(small: np.ndarray, valid: np.ndarray, px_per_mm: float) -> Se
     low = ((high == 0) & (valid > 0)).astype(np.uint8)
     if _blob_count(high) > _blob_count(low):  # yarn is one lattice, openings many blobs
         sep = Separation(-sep.weights, -sep.threshold, -mb, -sep.raw_mid, sep.raw_gap, contrast)
-    return _with_chroma(sep, xr)
+        high = low
+    return _with_chroma(sep, xr), high
 
 
 def _with_chroma(sep: Separation, xr: np.ndarray) -> Separation:
