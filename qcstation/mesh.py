@@ -69,11 +69,14 @@ def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float) ->
         return _no_openings()
     outer = np.flatnonzero(hierarchy[0, :, 3] < 0)  # the rest are specks inside an opening
     outer_contours = [contours[i] for i in outer]
-    touching = _touching(outer_contours, valid)
     boxes = np.array([cv2.boundingRect(c) for c in outer_contours]).reshape(-1, 4)
     mom = np.array([_moments(c) for c in outer_contours]).reshape(-1, 3)
-    keep = ~touching & (mom[:, 0] >= MIN_OPENING_MM2 * px_per_mm**2)
-    idx = np.flatnonzero(keep)
+    big = np.flatnonzero(mom[:, 0] >= MIN_OPENING_MM2 * px_per_mm**2)
+    near_edge = big[~_box_inside(boxes[big], valid)]
+    touching = np.zeros(len(outer_contours), bool)
+    if len(near_edge):
+        touching[near_edge] = _touching([outer_contours[i] for i in near_edge], valid)
+    idx = big[~touching[big]]
     x0, y0, bw, bh = boxes[idx].T
     # Specks of yarn inside an opening (a crossing hair, a fibre clump) do not shorten it.
     with_specks = set(hierarchy[0, hierarchy[0, :, 3] >= 0, 3])
@@ -85,6 +88,22 @@ def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float) ->
     area, m10, m01 = mom[idx].T
     return Openings(tuple(outer_contours[i] for i in idx), m10 / area, m01 / area, x0, y0,
                     bw, bh, area, span_w, span_h)
+
+
+def _box_inside(boxes: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Boxes (x, y, w, h) whose corners and edge midpoints, one pixel out, are all in view.
+    The view's outline is straight or gently curved (lens distortion) over an opening's
+    length, so such a box lies inside; the rest are checked pixel by pixel."""
+    h, w = valid.shape
+    x0, y0 = boxes[:, 0] - 1, boxes[:, 1] - 1
+    x1, y1 = boxes[:, 0] + boxes[:, 2], boxes[:, 1] + boxes[:, 3]
+    xm, ym = (x0 + x1) // 2, (y0 + y1) // 2
+    inside = np.ones(len(boxes), bool)
+    for x, y in ((x0, y0), (x1, y0), (x0, y1), (x1, y1), (xm, y0), (xm, y1), (x0, ym), (x1, ym)):
+        ok = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+        inside &= ok
+        inside[ok] &= valid[y[ok], x[ok]] > 0
+    return inside
 
 
 def _touching(contours: list[np.ndarray], valid: np.ndarray) -> np.ndarray:
