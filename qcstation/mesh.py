@@ -61,6 +61,10 @@ class Segments:
     width_px: np.ndarray
     box: np.ndarray  # (M, 4) x, y, w, h in mesh-aligned pixels
 
+    def subset(self, keep: np.ndarray) -> Segments:
+        return Segments(self.a[keep], self.b[keep], self.vertical[keep], self.width_px[keep],
+                        self.box[keep])
+
 
 def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float) -> Openings:
     """Clear regions wholly inside the valid view, with their clear spans."""

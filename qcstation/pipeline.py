@@ -166,19 +166,22 @@ def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
     """Lattice, strand segments, statistics and structural defects from the openings.
 
     Openings under `covered` boxes (foreign matter, fibre tufts found by the defect model)
-    are not measured: what lies on them is the defect, not the mesh.
+    are left out of the mesh statistics and the irregular-mesh test: what lies on them is
+    the defect, not the mesh. Their strands are still checked for thinness.
     """
     s = bv.px_per_mm
     lat = meshmod.place_on_lattice(op, bv.open_mask, bv.valid, s)
     cells = structural.merged_cells(op, lat)
-    regular = (cells == 1) & ~structural.fragments(op, cells) & ~_under(op, covered)
-    a, b, vertical = meshmod.neighbour_pairs(lat, regular)
+    single = (cells == 1) & ~structural.fragments(op, cells)
+    regular = single & ~_under(op, covered)
+    a, b, vertical = meshmod.neighbour_pairs(lat, single)
     seg = meshmod.strand_segments(op, bv.yarn, a, b, vertical, 0.5 * (lat.pitch_x + lat.pitch_y))
+    clear = seg.subset(regular[seg.a] & regular[seg.b])
     strand_px = float(np.median(seg.width_px)) if len(seg.width_px) else 0.0
     findings = (structural.merged_findings(op, cells, TEAR_GAP * strand_px)
-                + structural.irregular_findings(op, lat, regular, seg)
+                + structural.irregular_findings(op, lat, regular, clear)
                 + structural.thin_findings(seg, min_strand_mm * s))
-    return Measurement(_mesh_stats(op, regular, seg, s), regular, tuple(findings))
+    return Measurement(_mesh_stats(op, regular, clear, s), regular, tuple(findings))
 
 
 def _under(op: meshmod.Openings, boxes) -> np.ndarray:
