@@ -22,6 +22,7 @@ import numpy as np
 
 from qcstation import mesh
 from qcstation.domain import Calibration
+from qcstation.model import DefectModel
 from qcstation.pipeline import Inspector, measure
 from qcstation.spec import load_spec
 from qcstation.synth.camera import Camera
@@ -82,6 +83,8 @@ def median_ms(fn: Callable[[], object], repeats: int) -> float:
 def bench_size(size: tuple[int, int], repeats: int, seed: int) -> dict:
     camera = camera_for(seed, size, (3.2, 4.8))
     inspector = Inspector(SPEC, true_calibration(camera))
+    model = DefectModel.load()
+    with_model = Inspector(SPEC, true_calibration(camera), model=model)
     rows = []
     for bench in ("light_table", "backlit", "dark_table"):
         image = usable_frame(camera, seed, bench)
@@ -96,6 +99,9 @@ def bench_size(size: tuple[int, int], repeats: int, seed: int) -> dict:
 
         rows.append({
             "full": median_ms(lambda image=image: inspector.inspect(image, "b"), repeats),
+            "with_model": median_ms(lambda image=image: with_model.inspect(image, "b"), repeats),
+            "model": median_ms(lambda bv=bv: model.find(bv.view, bv.valid, bv.px_per_mm),
+                               repeats),
             "view": median_ms(lambda image=image: inspector.bench_view(image), repeats),
             "measure": median_ms(ours, repeats),
             "baseline": median_ms(naive, max(3, repeats // 3)),
@@ -112,13 +118,15 @@ def main() -> None:
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"OpenCV {cv2.__version__} ({cv2.getNumThreads()} threads), numpy {np.__version__}; "
           f"medians of {args.repeats} runs over 3 frames (light table, backlit, dark table)\n")
-    print("| frame | whole inspection ms | bench view (rectify + segment) ms | measurement + "
-          "structural defects ms | baseline regionprops loop ms | baseline / measurement |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| frame | whole inspection with model ms | defect model ms | geometry only ms | "
+          "bench view (rectify + segment) ms | measurement + structural defects ms | "
+          "baseline regionprops loop ms | baseline / measurement |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for s in args.sizes.split(","):
         w, h = (int(v) for v in s.split("x"))
         r = bench_size((w, h), args.repeats, args.seed)
-        print(f"| {w}x{h} | {r['full']:.0f} | {r['view']:.0f} | {r['measure']:.1f} | "
+        print(f"| {w}x{h} | {r['with_model']:.0f} | {r['model']:.0f} | {r['full']:.0f} | "
+              f"{r['view']:.0f} | {r['measure']:.1f} | "
               f"{r['baseline']:.0f} | {r['baseline'] / r['measure']:.0f}x |", flush=True)
 
 
