@@ -38,13 +38,16 @@ def draw(image: np.ndarray, analysis: Analysis | None, inspection: Inspection,
 
 def _colour_openings(canvas: np.ndarray, a: Analysis, spec: Spec) -> None:
     """Fill openings by their deviation from nominal: within half the tolerance green,
-    within tolerance yellow, beyond red; merged openings (holes, broken strands) magenta."""
+    within tolerance yellow, beyond red; merged openings (holes, broken strands) magenta;
+    openings left unmeasured (covered by foreign matter or a tuft, fragments) unfilled."""
     op, s = a.openings, a.px_per_mm
     nom_w, nom_h = spec.mesh.opening_mm
     dev = np.maximum(np.abs(op.span_w / s - nom_w), np.abs(op.span_h / s - nom_h))
     tol = spec.mesh.tolerance_mm
     cls = np.where(dev <= tol / 2, 0, np.where(dev <= tol, 1, 2))
-    cls[~a.regular] = 3
+    cls[~a.regular] = 4  # not measured: left as seen
+    merged = [m for f in a.findings if f.type in ("hole", "broken_strand") for m in f.members]
+    cls[merged] = 3
     layer = canvas.copy()
     for k, colour in enumerate((GREEN, YELLOW, RED, MAGENTA)):
         group = [op.contours[i] for i in np.flatnonzero(cls == k)]
