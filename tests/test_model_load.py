@@ -72,12 +72,15 @@ def test_corrupt_model_with_a_matching_card(tmp_path):
         DefectModel.load(path)
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"classes": ["background", "yarn", "stain"]}, "another kind of model"),
-    ({"format": "something/9"}, "another kind of model"),
-    ({"thresholds": "high"}, "malformed"),
-    ({"unknown_key": 1}, "malformed"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"classes": ["background", "yarn", "stain"]}, "another kind of model"),
+        ({"format": "something/9"}, "another kind of model"),
+        ({"thresholds": "high"}, "malformed"),
+        ({"unknown_key": 1}, "malformed"),
+    ],
+)
 def test_bad_cards(tmp_path, change, message):
     path = copy_model(tmp_path)
     set_card(path, **change)
@@ -104,8 +107,13 @@ def test_only_the_runtime_imports_onnxruntime():
     importers = []
     for path in (ROOT / "qcstation").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             if any(n.split(".")[0] == "onnxruntime" for n in names):
                 importers.append(path.relative_to(ROOT).as_posix())
     assert sorted(set(importers)) == ["qcstation/model/runtime.py"]

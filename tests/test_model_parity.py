@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip(
-    "torch", reason="torch is not installed (pip install -e .[train]); parity needs both runtimes")
+    "torch", reason="torch is not installed (pip install -e .[train]); parity needs both runtimes"
+)
 pytest.importorskip("onnx", reason="onnx is not installed (pip install -e .[train])")
 
 from qcstation.model import DEFAULT_MODEL, DefectModel  # noqa: E402
@@ -24,9 +25,13 @@ def net_input() -> np.ndarray:
     from qcstation.spec import load_spec
 
     rng = np.random.default_rng([21, 1])
-    sample = render_sample(draw_camera(rng, (800, 600)), rng,
-                           load_spec("specs/kr-coirnet-25.toml"), bench="light_table",
-                           plan=Plan("appearance", appearance=("stain",)))
+    sample = render_sample(
+        draw_camera(rng, (800, 600)),
+        rng,
+        load_spec("specs/kr-coirnet-25.toml"),
+        bench="light_table",
+        plan=Plan("appearance", appearance=("stain",)),
+    )
     return normalise(sample.image[100:420, 200:616])[None]
 
 
@@ -56,14 +61,26 @@ def test_fresh_export_matches_torch():
     assert parity(model, data, x) < LIMIT
 
 
-def test_tiled_runtime_matches_torch_away_from_tile_seams():
-    # the station's tiled run against one torch pass over the whole input; tiles overlap by
-    # more than the context that matters, so they agree closely everywhere
-    data = DEFAULT_MODEL.read_bytes()
-    x = net_input()
+def test_tiles_agree_with_one_pass_over_a_whole_view():
+    # the station runs overlapping tiles (each keeps its middle); a tile border cuts context
+    # off, so cells near a seam may move a little; nearly all of the view is unchanged
+    from test_model_planted import render
+
+    from qcstation.model.preprocess import pad_to_multiple, to_model_scale
+    from qcstation.rectify import Rectifier
+
+    sample, cal = render(21, "light_table", "stain", size=(1600, 1200))
+    rect = Rectifier.build(cal)
     runtime = DefectModel.load()
-    tiled = runtime.probabilities(x[0])
+    m = runtime.card.px_per_mm
+    img = to_model_scale(rect.rectify(sample.image), rect.px_per_mm, m)
+    x = normalise(img, to_model_scale(rect.valid, rect.px_per_mm, m))
+    assert max(x.shape[1:]) > runtime.card.tile_px  # more than one tile
+    tiled = runtime.probabilities(x)
     with torch.no_grad():
-        whole = load_onnx_weights(data)(torch.from_numpy(x)).numpy()[0]
-    assert tiled.shape == whole.shape
-    assert np.abs(tiled - whole).max() < 0.05
+        net = load_onnx_weights(DEFAULT_MODEL.read_bytes())
+        whole = net(torch.from_numpy(pad_to_multiple(x, 16)[None])).numpy()[0]
+    whole = whole[:, : tiled.shape[1], : tiled.shape[2]]
+    diff = np.abs(tiled - whole)
+    assert diff.mean() < 1e-3
+    assert (tiled.argmax(0) != whole.argmax(0)).mean() < 0.002

@@ -15,8 +15,12 @@ DEFECTS = CLASSES[2:]
 
 
 def thresholds(prob=0.5, area=0.0, score=0.5, gap=12.0) -> Thresholds:
-    return Thresholds(dict.fromkeys(DEFECTS, prob), dict.fromkeys(DEFECTS, area),
-                      dict.fromkeys(DEFECTS, score), dict.fromkeys(DEFECTS, gap))
+    return Thresholds(
+        dict.fromkeys(DEFECTS, prob),
+        dict.fromkeys(DEFECTS, area),
+        dict.fromkeys(DEFECTS, score),
+        dict.fromkeys(DEFECTS, gap),
+    )
 
 
 def card(tile=64, overlap=16) -> ModelCard:
@@ -56,15 +60,17 @@ def test_scale_and_pad():
     assert x.shape == (3, 64, 112) and x[:, 50:].sum() == 0 and x[:, :, 100:].sum() == 0
 
 
-@pytest.mark.parametrize("n, tile, overlap", [(48, 64, 16), (64, 64, 16), (200, 64, 16),
-                                              (1024, 512, 64), (2048, 512, 64), (800, 512, 64)])
+@pytest.mark.parametrize(
+    "n, tile, overlap",
+    [(48, 64, 16), (64, 64, 16), (200, 64, 16), (1024, 512, 64), (2048, 512, 64), (800, 512, 64)],
+)
 def test_tiles_cover_every_cell_once_with_overlap(n, tile, overlap):
     sp = spans(n, tile, overlap, 16, 4)
     cells = np.zeros(n // 4, int)
     for s in sp:
         assert s.size <= max(tile, n) and s.size % 16 == 0 and s.start % 4 == 0
         assert s.start // 4 <= s.keep0 < s.keep1 <= (s.start + s.size) // 4
-        cells[s.keep0:s.keep1] += 1
+        cells[s.keep0 : s.keep1] += 1
     assert (cells == 1).all()
     for a, b in zip(sp, sp[1:], strict=False):
         assert a.start + a.size - b.start >= overlap
@@ -114,7 +120,8 @@ def test_regions_boxes_scores_and_filters():
     th = thresholds(prob=0.5, area=8.0, score=0.6)  # cells of 2 mm: 4 mm2 each
     found = find_defects(p, valid, cell_mm=2.0, cell_px=8.0, th=th)
     assert [(f.type, f.box, f.size_px) for f in found] == [
-        ("foreign_matter", (40.0, 40.0, 80.0, 40.0), (80.0, 40.0))]
+        ("foreign_matter", (40.0, 40.0, 80.0, 40.0), (80.0, 40.0))
+    ]
     assert found[0].score == pytest.approx(0.9)
 
 
@@ -128,8 +135,11 @@ def test_regions_outside_the_view_are_ignored():
 
 def test_pieces_of_one_string_merge_but_distant_ones_do_not():
     # a string passing under strands shows as pieces a few mm apart
-    boxes = [((0.0, 0.0, 10.0, 2.0), 0.8), ((13.0, 0.0, 10.0, 2.0), 0.9),
-             ((60.0, 0.0, 5.0, 5.0), 0.7)]
+    boxes = [
+        ((0.0, 0.0, 10.0, 2.0), 0.8),
+        ((13.0, 0.0, 10.0, 2.0), 0.9),
+        ((60.0, 0.0, 5.0, 5.0), 0.7),
+    ]
     got = merge_close(boxes, gap=6.0)
     assert sorted(got) == [((0.0, 0.0, 23.0, 2.0), 0.9), ((60.0, 0.0, 5.0, 5.0), 0.7)]
 

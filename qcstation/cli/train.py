@@ -15,11 +15,21 @@ logger = logging.getLogger(__name__)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", required=True, nargs="+", type=Path, metavar="DIR",
-                   help="folders made by `qcstation synth --masks` (use seeds not used for eval)")
-    p.add_argument("--out", type=Path, default=Path("models/defects-v1.onnx"),
-                   help="the ONNX file to write; its model card goes beside it as .json "
-                        "(default models/defects-v1.onnx)")
+    p.add_argument(
+        "--data",
+        required=True,
+        nargs="+",
+        type=Path,
+        metavar="DIR",
+        help="folders made by `qcstation synth --masks` (use seeds not used for eval)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("models/defects-v1.onnx"),
+        help="the ONNX file to write; its model card goes beside it as .json "
+        "(default models/defects-v1.onnx)",
+    )
     p.add_argument("--epochs", type=int, default=12, help="epochs (default 12)")
     p.add_argument("--steps", type=int, default=150, help="batches per epoch (default 150)")
     p.add_argument("--batch", type=int, default=12, help="crops per batch (default 12)")
@@ -30,8 +40,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     for d in args.data:
         if not d.is_dir():
-            raise DataError(f"--data {d} is not a folder; make one with "
-                            "`qcstation synth --out DIR --n N --seed S --masks`.")
+            raise DataError(
+                f"--data {d} is not a folder; make one with "
+                "`qcstation synth --out DIR --n N --seed S --masks`."
+            )
     if min(args.epochs, args.steps, args.batch, args.threads) < 1:
         raise DataError("--epochs, --steps, --batch and --threads must be 1 or more.")
     # idle OpenMP threads must sleep, not spin: on a busy 2-core machine spinning made
@@ -40,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         import torch
     except ImportError:
-        raise QCError("torch is not installed; install the training extra: "
-                      "pip install -e .[train]") from None
+        raise QCError(
+            "torch is not installed; install the training extra: pip install -e .[train]"
+        ) from None
     torch.set_num_threads(args.threads)
     import cv2
 

@@ -15,6 +15,13 @@ logger = logging.getLogger(__name__)
 CLASSES = ("background", "yarn", "foreign_matter", "stain", "loose_fibres")
 DEFECT_CLASSES = CLASSES[2:]  # the classes that become Findings
 CARD_FORMAT = "qcstation-defect-model/1"
+PREPROCESSING = (
+    "qcstation.model.preprocess: the bench view resized to px_per_mm (cv2.INTER_LINEAR); "
+    "BGR minus the frame's per-channel mean, divided by one common standard deviation (both "
+    "over every 4th valid pixel); pixels outside the camera's view 0; float32 NCHW, height "
+    "and width padded with 0 to input_multiple; output: softmax over classes per "
+    "output_stride x output_stride cell"
+)
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,7 @@ class ModelCard:
     tile_px: int
     overlap_px: int
     thresholds: Thresholds
-    preprocessing: str = "qcstation.model.preprocess.normalise"
+    preprocessing: str = PREPROCESSING
     opset: int = 18
     params: int = 0
     training: dict = field(default_factory=dict)
@@ -77,8 +84,10 @@ def load_card(model_path: Path) -> ModelCard:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ModelError(f"the model card {path} is missing; it must lie beside the model "
-                         "file (retrain or restore both files).") from None
+        raise ModelError(
+            f"the model card {path} is missing; it must lie beside the model "
+            "file (retrain or restore both files)."
+        ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ModelError(f"the model card {path} cannot be read ({e}); restore it.") from None
     try:
@@ -86,16 +95,22 @@ def load_card(model_path: Path) -> ModelCard:
     except (TypeError, KeyError, AttributeError) as e:
         raise ModelError(f"the model card {path} is malformed ({e}); restore it.") from None
     if not _thresholds_ok(card.thresholds):
-        raise ModelError(f"the model card {path} is malformed (its thresholds need a number for "
-                         f"each of {list(DEFECT_CLASSES)}); restore it.")
+        raise ModelError(
+            f"the model card {path} is malformed (its thresholds need a number for "
+            f"each of {list(DEFECT_CLASSES)}); restore it."
+        )
     if card.format != CARD_FORMAT or tuple(card.classes) != CLASSES:
-        raise ModelError(f"the model card {path} is for another kind of model (format "
-                         f"{card.format!r}, classes {list(card.classes)}); use a card made by "
-                         "`qcstation train`.")
+        raise ModelError(
+            f"the model card {path} is for another kind of model (format "
+            f"{card.format!r}, classes {list(card.classes)}); use a card made by "
+            "`qcstation train`."
+        )
     return card
 
 
 def _thresholds_ok(th: Thresholds) -> bool:
     tables = (th.prob, th.min_area_mm2, th.min_score, th.merge_gap_mm)
-    return all(isinstance(t, dict) and all(isinstance(t.get(k), int | float)
-                                            for k in DEFECT_CLASSES) for t in tables)
+    return all(
+        isinstance(t, dict) and all(isinstance(t.get(k), int | float) for k in DEFECT_CLASSES)
+        for t in tables
+    )

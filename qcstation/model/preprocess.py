@@ -30,8 +30,12 @@ class FrameStats:
     std: float
 
 
-def to_model_scale(image: np.ndarray, px_per_mm: float, model_px_per_mm: float,
-                   interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+def to_model_scale(
+    image: np.ndarray,
+    px_per_mm: float,
+    model_px_per_mm: float,
+    interpolation: int = cv2.INTER_LINEAR,
+) -> np.ndarray:
     """Resize a bench view (or mask: pass INTER_NEAREST) from `px_per_mm` to the model's scale."""
     f = model_px_per_mm / px_per_mm
     if abs(f - 1.0) < 1e-6:
@@ -54,8 +58,9 @@ def frame_stats(image: np.ndarray, valid: np.ndarray | None = None) -> FrameStat
     return FrameStats(mean.astype(np.float32), max(std, MIN_STD))
 
 
-def normalise(image: np.ndarray, valid: np.ndarray | None = None,
-              stats: FrameStats | None = None) -> np.ndarray:
+def normalise(
+    image: np.ndarray, valid: np.ndarray | None = None, stats: FrameStats | None = None
+) -> np.ndarray:
     """BGR uint8 (H, W, 3) -> float32 (3, H, W), standardised; invalid pixels 0."""
     stats = stats or frame_stats(image, valid)
     inv = 1.0 / stats.std
@@ -63,15 +68,15 @@ def normalise(image: np.ndarray, valid: np.ndarray | None = None,
     keep = None if valid is None else (valid > 0).astype(np.float32)
     # per-plane OpenCV arithmetic: ~20x faster than numpy broadcasting over (H, W, 3)
     for c, plane in enumerate(cv2.split(image)):
-        cv2.addWeighted(plane, inv, plane, 0.0, -float(stats.mean[c]) * inv, dst=out[c],
-                        dtype=cv2.CV_32F)
+        cv2.addWeighted(
+            plane, inv, plane, 0.0, -float(stats.mean[c]) * inv, dst=out[c], dtype=cv2.CV_32F
+        )
         if keep is not None:
             cv2.multiply(out[c], keep, dst=out[c])
     return out
 
 
-def pad_to_multiple(x: np.ndarray, multiple: int, minimum: tuple[int, int] = (0, 0)
-                    ) -> np.ndarray:
+def pad_to_multiple(x: np.ndarray, multiple: int, minimum: tuple[int, int] = (0, 0)) -> np.ndarray:
     """Zero-pad (C, H, W) at the bottom and right to multiples of `multiple`, at least `minimum`."""
     _, h, w = x.shape
     ph = max(-(-h // multiple) * multiple, minimum[0])

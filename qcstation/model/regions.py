@@ -35,15 +35,25 @@ def components(prob: np.ndarray, mask: np.ndarray) -> list[tuple[Box, float, int
     peak = np.zeros(n, np.float32)
     inside = labels > 0
     np.maximum.at(peak, labels[inside], prob[inside])
-    return [((float(stats[i, 0]), float(stats[i, 1]), float(stats[i, 2]), float(stats[i, 3])),
-             float(peak[i]), int(stats[i, 4])) for i in range(1, n)]
+    return [
+        (
+            (float(stats[i, 0]), float(stats[i, 1]), float(stats[i, 2]), float(stats[i, 3])),
+            float(peak[i]),
+            int(stats[i, 4]),
+        )
+        for i in range(1, n)
+    ]
 
 
-def regions(prob: np.ndarray, mask: np.ndarray, min_cells: float, min_score: float
-            ) -> list[tuple[Box, float]]:
+def regions(
+    prob: np.ndarray, mask: np.ndarray, min_cells: float, min_score: float
+) -> list[tuple[Box, float]]:
     """Regions with at least `min_cells` cells and a peak of at least `min_score`."""
-    return [(box, peak) for box, peak, area in components(prob, mask)
-            if area >= min_cells and peak >= min_score]
+    return [
+        (box, peak)
+        for box, peak, area in components(prob, mask)
+        if area >= min_cells and peak >= min_score
+    ]
 
 
 def _gap(a: Box, b: Box) -> float:
@@ -78,8 +88,9 @@ def merge_close(items: list[tuple[Box, float]], gap: float) -> list[tuple[Box, f
     return items
 
 
-def find_defects(probs: np.ndarray, valid: np.ndarray, cell_mm: float, cell_px: float,
-                 th: Thresholds) -> list[Finding]:
+def find_defects(
+    probs: np.ndarray, valid: np.ndarray, cell_mm: float, cell_px: float, th: Thresholds
+) -> list[Finding]:
     """Findings from probabilities (C, h, w) on cells of `cell_mm`; boxes in units of `cell_px`
     (the pixels of the view the cells cover)."""
     out = []

@@ -21,9 +21,17 @@ from .tiles import spans
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "defects-v1.onnx"
-_ORT_ERRORS = (ort_state.Fail, ort_state.InvalidArgument, ort_state.InvalidGraph,
-               ort_state.InvalidProtobuf, ort_state.NoModel, ort_state.NotImplemented,
-               ort_state.RuntimeException, RuntimeError, ValueError)
+_ORT_ERRORS = (
+    ort_state.Fail,
+    ort_state.InvalidArgument,
+    ort_state.InvalidGraph,
+    ort_state.InvalidProtobuf,
+    ort_state.NoModel,
+    ort_state.NotImplemented,
+    ort_state.RuntimeException,
+    RuntimeError,
+    ValueError,
+)
 
 
 def make_session(data: bytes, threads: int) -> ort.InferenceSession:
@@ -54,23 +62,28 @@ class DefectModel:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise ModelError(f"the defect model {path} does not exist; give the path of a "
-                             "model made by `qcstation train` (the shipped one is "
-                             "models/defects-v1.onnx).") from None
+            raise ModelError(
+                f"the defect model {path} does not exist; give the path of a "
+                "model made by `qcstation train` (the shipped one is "
+                "models/defects-v1.onnx)."
+            ) from None
         except OSError as e:
             raise ModelError(f"the defect model {path} cannot be read ({e.strerror}).") from None
         card = load_card(path)
         if sha256_of(data) != card.sha256:
-            raise ModelError(f"the defect model {path} does not match the sha256 in its card; "
-                             "the file is damaged or belongs to another card, restore both.")
+            raise ModelError(
+                f"the defect model {path} does not match the sha256 in its card; "
+                "the file is damaged or belongs to another card, restore both."
+            )
         try:
             session = make_session(data, max(1, int(threads)))
         except _ORT_ERRORS as e:
-            raise ModelError(f"the defect model {path} is not a valid ONNX model "
-                             f"({str(e).splitlines()[0][:120]}); restore it.") from None
+            raise ModelError(
+                f"the defect model {path} is not a valid ONNX model "
+                f"({str(e).splitlines()[0][:120]}); restore it."
+            ) from None
         _check_io(session, path)
-        logger.info("defect model %s (%s) loaded, %d threads", card.name, card.sha256[:12],
-                    threads)
+        logger.info("defect model %s (%s) loaded, %d threads", card.name, card.sha256[:12], threads)
         return DefectModel(session, card)
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
@@ -82,22 +95,24 @@ class DefectModel:
         out = np.zeros((len(CLASSES), xp.shape[1] // s, xp.shape[2] // s), np.float32)
         for ty in spans(xp.shape[1], c.tile_px, c.overlap_px, c.input_multiple, s):
             for tx in spans(xp.shape[2], c.tile_px, c.overlap_px, c.input_multiple, s):
-                tile = xp[None, :, ty.start:ty.start + ty.size, tx.start:tx.start + tx.size]
+                tile = xp[None, :, ty.start : ty.start + ty.size, tx.start : tx.start + tx.size]
                 if not tile.any():  # wholly outside the view: background
-                    out[0, ty.keep0:ty.keep1, tx.keep0:tx.keep1] = 1.0
+                    out[0, ty.keep0 : ty.keep1, tx.keep0 : tx.keep1] = 1.0
                     continue
                 p = self._run(tile)[0]
                 y0, x0 = ty.start // s, tx.start // s
-                out[:, ty.keep0:ty.keep1, tx.keep0:tx.keep1] = p[
-                    :, ty.keep0 - y0:ty.keep1 - y0, tx.keep0 - x0:tx.keep1 - x0]
+                out[:, ty.keep0 : ty.keep1, tx.keep0 : tx.keep1] = p[
+                    :, ty.keep0 - y0 : ty.keep1 - y0, tx.keep0 - x0 : tx.keep1 - x0
+                ]
         return out[:, : -(-h // s), : -(-w // s)]
 
     def _run(self, tile: np.ndarray) -> np.ndarray:
         try:
             return self.session.run(None, {self._input: tile})[0]
         except _ORT_ERRORS as e:
-            raise ModelError(f"the defect model failed to run ({str(e).splitlines()[0][:120]})."
-                             ) from None
+            raise ModelError(
+                f"the defect model failed to run ({str(e).splitlines()[0][:120]})."
+            ) from None
 
     def find(self, view: np.ndarray, valid: np.ndarray, px_per_mm: float) -> list[Finding]:
         """Appearance defects in the pixels of `view`, a bench view at `px_per_mm`."""
@@ -105,8 +120,9 @@ class DefectModel:
         img = to_model_scale(view, px_per_mm, m)
         val = to_model_scale(valid, px_per_mm, m, cv2.INTER_NEAREST)
         probs = self.probabilities(normalise(img, val))
-        cells = cv2.resize(val, (probs.shape[2], probs.shape[1]),
-                           interpolation=cv2.INTER_NEAREST) > 0
+        cells = (
+            cv2.resize(val, (probs.shape[2], probs.shape[1]), interpolation=cv2.INTER_NEAREST) > 0
+        )
         s = self.card.output_stride
         scale = 0.5 * (img.shape[1] / view.shape[1] + img.shape[0] / view.shape[0])
         return find_defects(probs, cells, s / m, s / scale, self.card.thresholds)
@@ -115,5 +131,7 @@ class DefectModel:
 def _check_io(session: ort.InferenceSession, path: Path) -> None:
     ins, outs = session.get_inputs(), session.get_outputs()
     if len(ins) != 1 or len(ins[0].shape) != 4 or len(outs) != 1:
-        raise ModelError(f"the defect model {path} has the wrong inputs or outputs (expected "
-                         "one image batch in, one probability map out); restore it.")
+        raise ModelError(
+            f"the defect model {path} has the wrong inputs or outputs (expected "
+            "one image batch in, one probability map out); restore it."
+        )

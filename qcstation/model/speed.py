@@ -14,8 +14,9 @@ from .runtime import DefectModel
 logger = logging.getLogger(__name__)
 
 
-def find_ms(model: DefectModel, view: np.ndarray, valid: np.ndarray, px_per_mm: float,
-            repeats: int = 7) -> float:
+def find_ms(
+    model: DefectModel, view: np.ndarray, valid: np.ndarray, px_per_mm: float, repeats: int = 7
+) -> float:
     """Median wall time (ms) of `model.find` on one bench view, after one warm-up run."""
     model.find(view, valid, px_per_mm)
     times = []
@@ -26,8 +27,9 @@ def find_ms(model: DefectModel, view: np.ndarray, valid: np.ndarray, px_per_mm: 
     return float(np.median(times))
 
 
-def frame_ms(model: DefectModel, image: np.ndarray, calibration: Calibration,
-             repeats: int = 7) -> float:
+def frame_ms(
+    model: DefectModel, image: np.ndarray, calibration: Calibration, repeats: int = 7
+) -> float:
     """Median model time for one input frame: its bench view at the calibration's own scale
     (what `Inspector` hands the model, less the turn to the mesh axes)."""
     rect = Rectifier.build(calibration)

@@ -1,0 +1,1 @@
+"""Training of the appearance-defect model (torch; the `train` extra): data, net, loop, export."""

@@ -22,11 +22,10 @@ SCALE_RANGE = (0.8, 1.25)  # nets, cameras and the rectification vary the appare
 HARD = -1  # centre on a structural defect (a hard negative)
 # defect-centred crops per class: foreign matter comes in the most looks (plastic, leaves,
 # strings over and under the net); rare stains still get a fair share
-CLASS_SHARE = {2: 0.45, 3: 0.3, 4: 0.25}
+CLASS_SHARE = {2: 0.4, 3: 0.35, 4: 0.25}
 
 
-def crop_centre(rng: np.random.Generator, s: Sample, size: int, code: int | None
-                ) -> np.ndarray:
+def crop_centre(rng: np.random.Generator, s: Sample, size: int, code: int | None) -> np.ndarray:
     """A pixel of defect class `code` or (HARD) a structural defect, jittered; with None any
     pixel in view."""
     px = s.hard_px if code == HARD else s.defect_px.get(code) if code is not None else None
@@ -40,8 +39,9 @@ def crop_centre(rng: np.random.Generator, s: Sample, size: int, code: int | None
     return c
 
 
-def warp(rng: np.random.Generator, s: Sample, centre: np.ndarray, size: int
-         ) -> tuple[np.ndarray, np.ndarray]:
+def warp(
+    rng: np.random.Generator, s: Sample, centre: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Image and labels of a rotated, scaled, maybe mirrored square around `centre`."""
     a = rng.uniform(0, 2 * math.pi)
     k = math.exp(rng.uniform(*np.log(SCALE_RANGE)))
@@ -50,10 +50,17 @@ def warp(rng: np.random.Generator, s: Sample, centre: np.ndarray, size: int
     lin = np.array([[c * flip, -sn], [sn * flip, c]])  # output px -> source px
     m = np.column_stack([lin, centre - lin @ np.array([size / 2, size / 2])])
     flags = cv2.WARP_INVERSE_MAP
-    img = cv2.warpAffine(s.image, m, (size, size), flags=flags | cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REPLICATE)
-    lab = cv2.warpAffine(s.labels, m, (size, size), flags=flags | cv2.INTER_NEAREST,
-                         borderMode=cv2.BORDER_CONSTANT, borderValue=IGNORE)
+    img = cv2.warpAffine(
+        s.image, m, (size, size), flags=flags | cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    lab = cv2.warpAffine(
+        s.labels,
+        m,
+        (size, size),
+        flags=flags | cv2.INTER_NEAREST,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=IGNORE,
+    )
     return img, lab
 
 
@@ -87,8 +94,15 @@ def cell_targets(lab: np.ndarray, stride: int) -> np.ndarray:
     return t
 
 
-def crop(rng: np.random.Generator, s: Sample, code: int | None, size: int, stride: int,
-         augment: bool = True, p_stain: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def crop(
+    rng: np.random.Generator,
+    s: Sample,
+    code: int | None,
+    size: int,
+    stride: int,
+    augment: bool = True,
+    p_stain: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """One training pair: normalised input (3, size, size) and cell targets; with `p_stain` a
     painted stain (not on backlit benches)."""
     img, lab = warp(rng, s, crop_centre(rng, s, size, code), size)
@@ -99,8 +113,9 @@ def crop(rng: np.random.Generator, s: Sample, code: int | None, size: int, strid
     return normalise(img, lab != IGNORE), cell_targets(lab, stride)
 
 
-def pick(rng: np.random.Generator, samples: list[Sample], p_defect: float, p_hard: float
-         ) -> tuple[Sample, int | None]:
+def pick(
+    rng: np.random.Generator, samples: list[Sample], p_defect: float, p_hard: float
+) -> tuple[Sample, int | None]:
     """A photo and what to centre on: with `p_defect` a defect class (CLASS_SHARE, whatever
     its frequency in the photos), with `p_hard` a structural defect, else anywhere."""
     r = rng.random()
@@ -118,9 +133,19 @@ def pick(rng: np.random.Generator, samples: list[Sample], p_defect: float, p_har
     return samples[rng.integers(len(samples))], None
 
 
-def batch(rng: np.random.Generator, samples: list[Sample], n: int, size: int, stride: int,
-          p_defect: float, p_hard: float = 0.0, augment: bool = True, p_stain: float = 0.0
-          ) -> tuple[np.ndarray, np.ndarray]:
-    pairs = [crop(rng, *pick(rng, samples, p_defect, p_hard), size, stride, augment, p_stain)
-             for _ in range(n)]
+def batch(
+    rng: np.random.Generator,
+    samples: list[Sample],
+    n: int,
+    size: int,
+    stride: int,
+    p_defect: float,
+    p_hard: float = 0.0,
+    augment: bool = True,
+    p_stain: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    pairs = [
+        crop(rng, *pick(rng, samples, p_defect, p_hard), size, stride, augment, p_stain)
+        for _ in range(n)
+    ]
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])

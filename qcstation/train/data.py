@@ -55,8 +55,10 @@ def folder_calibration(d: Path) -> Calibration:
         return load_calibration(path)
     boards = sorted((d / "calib").glob("*.png"))
     if not boards:
-        raise DataError(f"{d}: no calibration.json and no calib/*.png; make the folder with "
-                        "`qcstation synth --out DIR --n N --seed S --masks`.")
+        raise DataError(
+            f"{d}: no calibration.json and no calib/*.png; make the folder with "
+            "`qcstation synth --out DIR --n N --seed S --masks`."
+        )
     return calibrate_images([read_image(b) for b in boards], (9, 6), 25.0, None)
 
 
@@ -64,8 +66,10 @@ def load_folder(d: Path, model_px_per_mm: float) -> list[Sample]:
     """Every usable photo of a synth folder that has a label map."""
     truths = sorted(d.glob("[0-9][0-9][0-9][0-9].json"))
     if not truths or not (d / "masks").is_dir():
-        raise DataError(f"{d}: no NNNN.json and masks/ folder; make it with "
-                        "`qcstation synth --out DIR --n N --seed S --masks`.")
+        raise DataError(
+            f"{d}: no NNNN.json and masks/ folder; make it with "
+            "`qcstation synth --out DIR --n N --seed S --masks`."
+        )
     rect = Rectifier.build(folder_calibration(d))
     out = []
     for tpath in truths:
@@ -77,30 +81,32 @@ def load_folder(d: Path, model_px_per_mm: float) -> list[Sample]:
         labels = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE)
         if labels is None or labels.shape != image.shape[:2]:
             raise DataError(f"{mask_path}: missing or not the size of its photo.")
-        out.append(_sample(f"{d.name}/{tpath.stem}", image, labels, truth, rect,
-                           model_px_per_mm))
+        out.append(_sample(f"{d.name}/{tpath.stem}", image, labels, truth, rect, model_px_per_mm))
     logger.info("%s: %d usable photos", d, len(out))
     return out
 
 
-def load_folders(dirs: list[Path], model_px_per_mm: float, workers: int
-                 ) -> Iterator[tuple[Path, list[Sample]]]:
+def load_folders(
+    dirs: list[Path], model_px_per_mm: float, workers: int
+) -> Iterator[tuple[Path, list[Sample]]]:
     """`load_folder` over folders in `workers` processes, in the order given."""
     if workers <= 1 or len(dirs) <= 1:
         yield from ((d, load_folder(d, model_px_per_mm)) for d in dirs)
         return
     ctx = multiprocessing.get_context("spawn")  # no fork of a process that holds torch
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker) as pool:
-        yield from zip(dirs, pool.map(load_folder, dirs, [model_px_per_mm] * len(dirs)),
-                       strict=True)
+        yield from zip(
+            dirs, pool.map(load_folder, dirs, [model_px_per_mm] * len(dirs)), strict=True
+        )
 
 
 def _init_worker() -> None:
     cv2.setNumThreads(1)  # one process per core already
 
 
-def _sample(name: str, image: np.ndarray, labels: np.ndarray, truth: dict, rect: Rectifier,
-            m: float) -> Sample:
+def _sample(
+    name: str, image: np.ndarray, labels: np.ndarray, truth: dict, rect: Rectifier, m: float
+) -> Sample:
     s = rect.px_per_mm
     img = to_model_scale(rect.rectify(image), s, m)
     lab = cv2.remap(labels, rect.map1, rect.map2, cv2.INTER_NEAREST, borderValue=0)
@@ -111,10 +117,16 @@ def _sample(name: str, image: np.ndarray, labels: np.ndarray, truth: dict, rect:
         if present[code]:
             out[_share(lab == code, s, m) > 0] = code
     out[~valid] = IGNORE
-    boxes = tuple((d["type"], _rect_box(rect, d["bbox_px"], m))
-                  for d in truth.get("defects", []) if d["type"] in DEFECT_CODES)
-    hard = [_rect_box(rect, d["bbox_px"], m) for d in truth.get("defects", [])
-            if d["type"] in STRUCTURAL_TYPES]
+    boxes = tuple(
+        (d["type"], _rect_box(rect, d["bbox_px"], m))
+        for d in truth.get("defects", [])
+        if d["type"] in DEFECT_CODES
+    )
+    hard = [
+        _rect_box(rect, d["bbox_px"], m)
+        for d in truth.get("defects", [])
+        if d["type"] in STRUCTURAL_TYPES
+    ]
     hard_px = np.array([[x + w / 2, y + h / 2] for x, y, w, h in hard], np.float64)
     backlit = bool(truth.get("render", {}).get("backlit", truth.get("bench") == "backlit"))
     return Sample(name, img, out, boxes, _defect_px(out), hard_px.reshape(-1, 2), backlit)
@@ -158,5 +170,7 @@ def split(samples: list[Sample], val_share: float, seed: int) -> tuple[list[Samp
     order = np.random.default_rng(seed).permutation(len(samples))
     n_val = int(round(len(samples) * val_share))
     val = {int(i) for i in order[:n_val]}
-    return ([s for i, s in enumerate(samples) if i not in val],
-            [s for i, s in enumerate(samples) if i in val])
+    return (
+        [s for i, s in enumerate(samples) if i not in val],
+        [s for i, s in enumerate(samples) if i in val],
+    )

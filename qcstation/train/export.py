@@ -27,10 +27,19 @@ def to_onnx(model: UNet) -> bytes:
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's deprecation chatter
-        torch.onnx.export(deploy, (x,), buf, input_names=[INPUT_NAME],
-                          output_names=[OUTPUT_NAME], opset_version=OPSET, dynamo=False,
-                          dynamic_axes={INPUT_NAME: {0: "n", 2: "h", 3: "w"},
-                                        OUTPUT_NAME: {0: "n", 2: "h4", 3: "w4"}})
+        torch.onnx.export(
+            deploy,
+            (x,),
+            buf,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            opset_version=OPSET,
+            dynamo=False,
+            dynamic_axes={
+                INPUT_NAME: {0: "n", 2: "h", 3: "w"},
+                OUTPUT_NAME: {0: "n", 2: "h4", 3: "w4"},
+            },
+        )
     proto = onnx.load_from_string(buf.getvalue())
     proto.producer_name = "qcstation train"
     onnx.checker.check_model(proto, full_check=True)
@@ -43,11 +52,16 @@ def load_onnx_weights(data: bytes, classes: int = 5) -> UNet:
     proto = onnx.load_from_string(data)
     init = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
     nodes = [n for n in proto.graph.node if n.op_type == "Conv"]
-    model = fused(UNet(classes))
+    out_channels = [init[n.input[1]].shape[0] for n in nodes]
+    if len(out_channels) < 6:
+        raise ValueError(f"the ONNX graph has {len(nodes)} convolutions, not a UNet")
+    widths = (out_channels[0], out_channels[1], out_channels[3], out_channels[5])
+    model = fused(UNet(classes, widths))
     targets = convs(model)
     if len(nodes) != len(targets):
-        raise ValueError(f"the ONNX graph has {len(nodes)} convolutions, the network "
-                         f"{len(targets)}")
+        raise ValueError(
+            f"the ONNX graph has {len(nodes)} convolutions, the network {len(targets)}"
+        )
     with torch.no_grad():
         for node, conv in zip(nodes, targets, strict=True):
             conv.weight.copy_(torch.from_numpy(init[node.input[1]].copy()))

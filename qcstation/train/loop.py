@@ -26,18 +26,18 @@ class TrainConfig:
     crop: int = 192  # px at the model scale, a multiple of 16
     p_defect: float = 0.5  # share of crops centred on an appearance defect
     p_hard: float = 0.15  # share centred on a structural defect (frayed ends, not tufts)
-    p_stain: float = 0.15  # share with a painted stain (train.stains): rendered ones are rare
+    p_stain: float = 0.3  # share with a painted stain (train.stains): rendered ones are rare
     lr: float = 4e-3
     weight_decay: float = 1e-4
     seed: int = 1
     max_weight: float = 4.0
 
 
-def class_weights(rng: np.random.Generator, samples: list[Sample], cfg: TrainConfig
-                  ) -> np.ndarray:
+def class_weights(rng: np.random.Generator, samples: list[Sample], cfg: TrainConfig) -> np.ndarray:
     """Inverse square root of how often each class occurs in training crops, background 1."""
-    _, t = augment.batch(rng, samples, 200, cfg.crop, OUTPUT_STRIDE, cfg.p_defect,
-                         cfg.p_hard, augment=False)
+    _, t = augment.batch(
+        rng, samples, 200, cfg.crop, OUTPUT_STRIDE, cfg.p_defect, cfg.p_hard, augment=False
+    )
     counts = np.bincount(t[t != IGNORE].ravel(), minlength=len(CLASSES)).astype(np.float64)
     freq = np.maximum(counts / counts.sum(), 1e-4)
     w = np.sqrt(freq[0] / freq)
@@ -48,15 +48,21 @@ def evaluate_cells(model: UNet, val: tuple[np.ndarray, np.ndarray]) -> dict[str,
     """Per defect class on fixed validation crops: (cell recall, cell precision)."""
     model.eval()
     with torch.no_grad():
-        pred = torch.cat([model.logits(torch.from_numpy(x)).argmax(1)
-                          for x in np.array_split(val[0], max(1, len(val[0]) // 16))]).numpy()
+        pred = torch.cat(
+            [
+                model.logits(torch.from_numpy(x)).argmax(1)
+                for x in np.array_split(val[0], max(1, len(val[0]) // 16))
+            ]
+        ).numpy()
     model.train()
     t = val[1]
     out = {}
     for k in range(2, len(CLASSES)):
         tp = int(((pred == k) & (t == k)).sum())
-        out[CLASSES[k]] = (tp / max(1, int((t == k).sum())), tp / max(1, int(
-            ((pred == k) & (t != IGNORE)).sum())))
+        out[CLASSES[k]] = (
+            tp / max(1, int((t == k).sum())),
+            tp / max(1, int(((pred == k) & (t != IGNORE)).sum())),
+        )
     return out
 
 
@@ -66,35 +72,60 @@ def train(train_set: list[Sample], val_set: list[Sample], cfg: TrainConfig) -> U
     rng = np.random.default_rng(cfg.seed)
     model = UNet(len(CLASSES))
     weights = class_weights(rng, train_set, cfg)
-    print(f"class weights: {dict(zip(CLASSES, np.round(weights, 2).tolist(), strict=True))}",
-          flush=True)
-    val = augment.batch(np.random.default_rng(cfg.seed + 1), val_set, 192, cfg.crop,
-                        OUTPUT_STRIDE, cfg.p_defect, cfg.p_hard)
+    shown = dict(zip(CLASSES, np.round(weights, 2).tolist(), strict=True))
+    print(f"class weights: {shown}", flush=True)
+    val_rng = np.random.default_rng(cfg.seed + 1)
+    val = augment.batch(val_rng, val_set, 192, cfg.crop, OUTPUT_STRIDE, cfg.p_defect, cfg.p_hard)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * cfg.steps,
-                                                pct_start=0.15)
-    w = torch.from_numpy(weights)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, cfg.lr, total_steps=cfg.epochs * cfg.steps, pct_start=0.15
+    )
     start = time.perf_counter()
     for epoch in range(1, cfg.epochs + 1):
-        losses = []
-        for _ in range(cfg.steps):
-            x, t = augment.batch(rng, train_set, cfg.batch, cfg.crop, OUTPUT_STRIDE,
-                                 cfg.p_defect, cfg.p_hard, p_stain=cfg.p_stain)
-            logits = model.logits(torch.from_numpy(x))
-            loss = F.cross_entropy(logits, torch.from_numpy(t).long(), weight=w,
-                                   ignore_index=IGNORE)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            losses.append(loss.item())
-        _progress(epoch, cfg, np.mean(losses), evaluate_cells(model, val), start)
+        loss = _epoch(model, opt, sched, torch.from_numpy(weights), rng, train_set, cfg)
+        _progress(epoch, cfg, loss, evaluate_cells(model, val), start)
     return model.eval()
+
+
+def _epoch(
+    model: UNet,
+    opt,
+    sched,
+    weights: torch.Tensor,
+    rng: np.random.Generator,
+    train_set: list[Sample],
+    cfg: TrainConfig,
+) -> float:
+    """One epoch of `cfg.steps` batches; the mean loss."""
+    losses = []
+    for _ in range(cfg.steps):
+        x, t = augment.batch(
+            rng,
+            train_set,
+            cfg.batch,
+            cfg.crop,
+            OUTPUT_STRIDE,
+            cfg.p_defect,
+            cfg.p_hard,
+            p_stain=cfg.p_stain,
+        )
+        logits = model.logits(torch.from_numpy(x))
+        target = torch.from_numpy(t).long()
+        loss = F.cross_entropy(logits, target, weight=weights, ignore_index=IGNORE)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(loss.item())
+    return float(np.mean(losses))
 
 
 def _progress(epoch: int, cfg: TrainConfig, loss: float, cells: dict, start: float) -> None:
     el = time.perf_counter() - start
     eta = el / epoch * (cfg.epochs - epoch)
     parts = " ".join(f"{k} R{r:.2f}/P{p:.2f}" for k, (r, p) in cells.items())
-    print(f"epoch {epoch}/{cfg.epochs} loss {loss:.4f} | val cells {parts} | "
-          f"{el / 60:.1f} min, ~{eta / 60:.1f} min left", flush=True)
+    print(
+        f"epoch {epoch}/{cfg.epochs} loss {loss:.4f} | val cells {parts} | "
+        f"{el / 60:.1f} min, ~{eta / 60:.1f} min left",
+        flush=True,
+    )

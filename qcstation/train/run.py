@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,9 +34,15 @@ def load_all(dirs: list[Path], workers: int) -> tuple[list[Sample], list[dict]]:
     t0 = time.perf_counter()
     for d, got in load_folders(dirs, MODEL_PX_PER_MM, workers):
         meta = _dataset_meta(d)
-        sources.append({"folder": d.name, "seed": meta.get("seed"), "photos": len(got),
-                        "size": meta.get("camera", {}).get("image_size"),
-                        "px_per_mm": meta.get("camera", {}).get("px_per_mm")})
+        sources.append(
+            {
+                "folder": d.name,
+                "seed": meta.get("seed"),
+                "photos": len(got),
+                "size": meta.get("camera", {}).get("image_size"),
+                "px_per_mm": meta.get("camera", {}).get("px_per_mm"),
+            }
+        )
         print(f"{d}: {len(got)} usable photos ({time.perf_counter() - t0:.0f} s)", flush=True)
         samples += got
     if not samples:
@@ -53,10 +59,25 @@ def _dataset_meta(d: Path) -> dict:
 
 def provisional_card(name: str, data: bytes, params: int) -> ModelCard:
     names = CLASSES[2:]
-    th = Thresholds(dict.fromkeys(names, 0.5), dict.fromkeys(names, 8.0),
-                    dict.fromkeys(names, 0.7), dict.fromkeys(names, 12.0))
-    return ModelCard(name, sha256_of(data), CLASSES, MODEL_PX_PER_MM, INPUT_MULTIPLE,
-                     OUTPUT_STRIDE, TILE_PX, OVERLAP_PX, th, opset=OPSET, params=params)
+    th = Thresholds(
+        dict.fromkeys(names, 0.5),
+        dict.fromkeys(names, 8.0),
+        dict.fromkeys(names, 0.7),
+        dict.fromkeys(names, 12.0),
+    )
+    return ModelCard(
+        name,
+        sha256_of(data),
+        CLASSES,
+        MODEL_PX_PER_MM,
+        INPUT_MULTIPLE,
+        OUTPUT_STRIDE,
+        TILE_PX,
+        OVERLAP_PX,
+        th,
+        opset=OPSET,
+        params=params,
+    )
 
 
 def check_parity(model, data: bytes, val: list[Sample], seed: int) -> float:
@@ -70,6 +91,7 @@ def check_parity(model, data: bytes, val: list[Sample], seed: int) -> float:
 
 
 def train_and_export(dirs: list[Path], out: Path, cfg: TrainConfig, command: str) -> ModelCard:
+    """Load, train, export, check parity, choose thresholds, write the model and its card."""
     start = time.perf_counter()
     samples, sources = load_all(dirs, torch.get_num_threads())
     train_set, val_set = split(samples, VAL_SHARE, cfg.seed)
@@ -80,21 +102,40 @@ def train_and_export(dirs: list[Path], out: Path, cfg: TrainConfig, command: str
     print(f"ONNX parity with torch: max abs difference {diff:.2e}", flush=True)
     card = provisional_card(out.stem, data, param_count(model))
     best = tune.choose(DefectModel(make_session(data, torch.get_num_threads()), card), val_set)
-    for k, ch in best.items():
-        print(f"validation {k}: recall {ch.recall:.1%} of {ch.true}, "
-              f"{ch.fp_per_image:.3f} false positives per photo at prob {ch.prob}, "
-              f"peak {ch.score}, area {ch.area_mm2} mm2, merge gap {ch.gap_mm} mm", flush=True)
+    _show(best)
     wall = time.perf_counter() - start
-    training = {"command": command, "data": sources, "photos": {"train": len(train_set),
-                "validation": len(val_set)}, "config": asdict(cfg), "wall_s": round(wall),
-                "threads": torch.get_num_threads(), "parity_max_abs_diff": diff,
-                "validation": {k: asdict(v) for k, v in best.items()},
-                "torch": torch.__version__}
-    card = ModelCard(**{**asdict(card), "thresholds": tune.thresholds(best),
-                        "classes": CLASSES, "training": training})
+    training = {
+        "command": command,
+        "data": sources,
+        "photos": {"train": len(train_set), "validation": len(val_set)},
+        "config": asdict(cfg),
+        "wall_s": round(wall),
+        "threads": torch.get_num_threads(),
+        "parity_max_abs_diff": diff,
+        "validation": {k: asdict(v) for k, v in best.items()},
+        "torch": torch.__version__,
+    }
+    card = replace(card, thresholds=tune.thresholds(best), training=training)
+    _write(out, data, card, wall)
+    return card
+
+
+def _show(best: dict[str, tune.Choice]) -> None:
+    for k, ch in best.items():
+        print(
+            f"validation {k}: recall {ch.recall:.1%} of {ch.true}, "
+            f"{ch.fp_per_image:.3f} false positives per photo at prob {ch.prob}, "
+            f"peak {ch.score}, area {ch.area_mm2} mm2, merge gap {ch.gap_mm} mm",
+            flush=True,
+        )
+
+
+def _write(out: Path, data: bytes, card: ModelCard, wall: float) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     card.save(card_path(out))
-    print(f"wrote {out} ({len(data) / 1024:.0f} KiB, sha256 {card.sha256[:12]}) and "
-          f"{card_path(out)} in {wall / 60:.1f} min", flush=True)
-    return card
+    print(
+        f"wrote {out} ({len(data) / 1024:.0f} KiB, sha256 {card.sha256[:12]}) and "
+        f"{card_path(out)} in {wall / 60:.1f} min",
+        flush=True,
+    )

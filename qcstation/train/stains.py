@@ -32,14 +32,18 @@ def blob(rng: np.random.Generator, radius: float, size: int, ramp: float) -> np.
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) - (size - 1) / 2
     th = np.arctan2(yy, xx)
     k = rng.uniform(-1, 1, 6)
-    rb = radius * (1 + 0.2 * k[0] * np.cos(2 * th + 3 * k[1])
-                   + 0.12 * k[2] * np.cos(3 * th + 3 * k[3])
-                   + 0.08 * k[4] * np.cos(5 * th + 3 * k[5]))
+    rb = radius * (
+        1
+        + 0.2 * k[0] * np.cos(2 * th + 3 * k[1])
+        + 0.12 * k[2] * np.cos(3 * th + 3 * k[3])
+        + 0.08 * k[4] * np.cos(5 * th + 3 * k[5])
+    )
     return np.clip((rb - np.hypot(xx, yy)) / ramp + 0.5, 0, 1)
 
 
-def paint_stain(rng: np.random.Generator, img: np.ndarray, lab: np.ndarray,
-                px_per_mm: float) -> bool:
+def paint_stain(
+    rng: np.random.Generator, img: np.ndarray, lab: np.ndarray, px_per_mm: float
+) -> bool:
     """Paint one stain on the yarn of a crop, in place; False when there is no yarn."""
     ys, xs = np.nonzero(lab == YARN)
     if len(xs) < 50:
@@ -51,25 +55,36 @@ def paint_stain(rng: np.random.Generator, img: np.ndarray, lab: np.ndarray,
     b = blob(rng, r, size, 1.5 * px_per_mm)
     if rng.random() < 0.5:  # mould: blotchy
         n = max(size // 3, 2)
-        spots = cv2.resize(rng.random((n, n)).astype(np.float32), (size, size),
-                           interpolation=cv2.INTER_CUBIC)
+        spots = cv2.resize(
+            rng.random((n, n)).astype(np.float32), (size, size), interpolation=cv2.INTER_CUBIC
+        )
         b *= np.clip(0.2 + 1.2 * spots, 0, 1)
         colour, gain = MOULD[0] if rng.random() < 0.6 else MOULD[1], 0.8
     else:
         colour, gain = OIL, 1.4
-    _apply(img, lab, (int(ys[i]) - half, int(xs[i]) - half), b * rng.uniform(0.75, 0.95),
-           colour * gain / 0.3)
+    _apply(
+        img,
+        lab,
+        (int(ys[i]) - half, int(xs[i]) - half),
+        b * rng.uniform(0.75, 0.95),
+        colour * gain / 0.3,
+    )
     return True
 
 
-def _apply(img: np.ndarray, lab: np.ndarray, corner: tuple[int, int], strength: np.ndarray,
-           tint: np.ndarray) -> None:
+def _apply(
+    img: np.ndarray,
+    lab: np.ndarray,
+    corner: tuple[int, int],
+    strength: np.ndarray,
+    tint: np.ndarray,
+) -> None:
     h, w = lab.shape
     y0, x0 = corner
     sy0, sx0 = max(0, -y0), max(0, -x0)
     y0, x0 = max(0, y0), max(0, x0)
     y1, x1 = min(h, corner[0] + strength.shape[0]), min(w, corner[1] + strength.shape[1])
-    s = strength[sy0:sy0 + y1 - y0, sx0:sx0 + x1 - x0] * (lab[y0:y1, x0:x1] == YARN)
+    s = strength[sy0 : sy0 + y1 - y0, sx0 : sx0 + x1 - x0] * (lab[y0:y1, x0:x1] == YARN)
     pix = img[y0:y1, x0:x1].astype(np.float32)
     lum = pix.mean(axis=-1, keepdims=True)
     out = pix * (1 - s[..., None]) + (tint[None, None, :] * lum) * s[..., None]

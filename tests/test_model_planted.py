@@ -1,0 +1,106 @@
+"""The shipped model on photos from the real renderer, each with one planted appearance defect.
+
+The oracle is the renderer's ground truth: the planted defect's type and box. The bench view is
+made with the renderer's true camera, as `inspect` makes it from a calibration.
+"""
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from qcstation.domain import APPEARANCE_TYPES, Calibration
+from qcstation.evaluate import overlap
+from qcstation.model import DefectModel
+from qcstation.pipeline import Inspector
+from qcstation.rectify import Rectifier, image_to_bench
+from qcstation.spec import load_spec
+from qcstation.synth import Plan, draw_camera, render_sample
+
+SPEC = load_spec("specs/kr-coirnet-25.toml")
+
+
+@pytest.fixture(scope="module")
+def model():
+    return DefectModel.load()
+
+
+def true_calibration(camera) -> Calibration:
+    """The renderer's camera as a Calibration: bench mm -> undistorted px is K [r1 r2 t]."""
+    pose = camera.bench
+    to_px = camera.K @ np.column_stack([pose.R[:, 0], pose.R[:, 1], pose.t])
+    h = np.linalg.inv(to_px)
+    return Calibration(
+        camera.size,
+        camera.K,
+        camera.dist,
+        h / h[2, 2],
+        1 / camera.px_per_mm(),
+        0.0,
+        (9, 6),
+        25.0,
+        0,
+        datetime.now(UTC).isoformat(),
+    )
+
+
+def render(seed: int, bench: str, kind: str, size=(800, 600)):
+    rng = np.random.default_rng([seed, 1])
+    camera = draw_camera(rng, size)
+    plan = Plan("clean") if kind == "clean" else Plan("appearance", appearance=(kind,))
+    sample = render_sample(camera, rng, SPEC, bench=bench, plan=plan)
+    return sample, true_calibration(camera)
+
+
+def view_box(rect: Rectifier, bbox) -> tuple[float, float, float, float]:
+    """An input-image box -> its bounding box in the rectified view."""
+    x, y, w, h = bbox
+    c = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float64)
+    px = (image_to_bench(rect.cal, c) - np.asarray(rect.origin_mm)) * rect.px_per_mm
+    (x0, y0), (x1, y1) = px.min(axis=0), px.max(axis=0)
+    return x0, y0, x1 - x0, y1 - y0
+
+
+@pytest.mark.parametrize(
+    "kind, bench, expected",
+    [
+        ("plastic", "dark_table", "foreign_matter"),
+        pytest.param("string", "light_table", "foreign_matter", marks=pytest.mark.xfail(
+            strict=True, reason="defects-v1 misses this synthetic string on a light table; "
+            "foreign-matter recall is 98 % on the eval set, issue 3 stays open")),
+        ("leaf", "uneven", "foreign_matter"),
+        pytest.param("stain", "light_table", "stain", marks=pytest.mark.xfail(
+            strict=True, reason="defects-v1 finds stains poorly (38 % recall on the eval set); "
+            "issue 3 stays open")),
+        ("stain", "dark_table", "stain"),
+        ("loose_fibres", "backlit", "loose_fibres"),
+        ("loose_fibres", "light_table", "loose_fibres"),
+    ],
+)
+def test_planted_defect_is_found_with_its_class(model, kind, bench, expected):
+    sample, cal = render(11, bench, kind)
+    truth = [d for d in sample.truth["defects"] if d["type"] in APPEARANCE_TYPES]
+    assert [d["type"] for d in truth] == [expected]  # the renderer planted it in view
+    rect = Rectifier.build(cal)
+    found = model.find(rect.rectify(sample.image), rect.valid, rect.px_per_mm)
+    assert [f.type for f in found] == [expected]
+    assert overlap(found[0].box, view_box(rect, truth[0]["bbox_px"])) >= 0.3
+    assert 0.0 < found[0].score <= 1.0
+
+
+@pytest.mark.parametrize("bench", ["backlit", "light_table", "dark_table", "uneven"])
+def test_clean_net_has_no_appearance_defects(model, bench):
+    sample, cal = render(12, bench, "clean")
+    rect = Rectifier.build(cal)
+    assert model.find(rect.rectify(sample.image), rect.valid, rect.px_per_mm) == []
+
+
+def test_inspector_reports_the_model_and_its_defect(model):
+    sample, cal = render(13, "light_table", "plastic", size=(1600, 1200))
+    result, _ = Inspector(SPEC, cal, model=model).inspect(sample.image, "plastic.jpg")
+    assert result.model == model.info
+    assert result.verdict == "fail"
+    found = [d for d in result.defects if d.type == "foreign_matter"]
+    truth = [d for d in sample.truth["defects"] if d["type"] == "foreign_matter"]
+    assert len(found) == 1 and overlap(found[0].bbox_px, truth[0]["bbox_px"]) >= 0.3
+    assert result.to_json()["model"] == {"name": "defects-v1", "sha256": model.info.sha256}
