@@ -183,15 +183,7 @@ def stain(rng: np.random.Generator, canvas: Canvas, view: View, look: Look) -> M
         return None
     y0, y1, x0, x1 = box
     du, dv = view.u[y0:y1, x0:x1] - centre[0], view.v[y0:y1, x0:x1] - centre[1]
-    th = np.arctan2(dv, du)
-    k = rng.uniform(-1, 1, 6)
-    rb = radius * (
-        1
-        + 0.2 * k[0] * np.cos(2 * th + 3 * k[1])
-        + 0.12 * k[2] * np.cos(3 * th + 3 * k[3])
-        + 0.08 * k[4] * np.cos(5 * th + 3 * k[5])
-    )
-    blob = np.clip((rb - np.hypot(du, dv)) / 1.5 + 0.5, 0, 1)
+    blob = soft_blob(rng, du, dv, radius, 1.5)
     mould = rng.random() < 0.5
     if mould:
         spots = cv2.resize(
@@ -222,6 +214,20 @@ def tuft(rng: np.random.Generator, view: View, backlit: bool) -> Strokes:
     alpha = rng.uniform(0.45, 0.75, n) if backlit else rng.uniform(0.75, 1.0, n)
     tone = np.exp(rng.normal(-0.15, 0.25, n))  # a clump looks darker than single hairs
     return Strokes(pts.reshape(n, POINTS, 2), rng.uniform(0.25, 0.5, n), tone, alpha)
+
+
+def soft_blob(rng: np.random.Generator, du: np.ndarray, dv: np.ndarray, radius: float,
+              ramp: float) -> np.ndarray:
+    """A soft irregular disc of `radius` around (0, 0) at offsets (du, dv), edge ramp `ramp`."""
+    th = np.arctan2(dv, du)
+    k = rng.uniform(-1, 1, 6)
+    rb = radius * (
+        1
+        + 0.2 * k[0] * np.cos(2 * th + 3 * k[1])
+        + 0.12 * k[2] * np.cos(3 * th + 3 * k[3])
+        + 0.08 * k[4] * np.cos(5 * th + 3 * k[5])
+    )
+    return np.clip((rb - np.hypot(du, dv)) / ramp + 0.5, 0, 1)
 
 
 def view_point(rng: np.random.Generator, view: View) -> np.ndarray:

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from ..model.card import CLASSES
+from ..synth.foreign import soft_blob
 from .data import YARN
 
 logger = logging.getLogger(__name__)
@@ -30,15 +31,7 @@ LABEL_AT = 0.35  # stain strength from which a pixel is labelled stain (the rend
 def blob(rng: np.random.Generator, radius: float, size: int, ramp: float) -> np.ndarray:
     """Soft irregular disc (size x size, centred) of `radius` px, edge ramp `ramp` px."""
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) - (size - 1) / 2
-    th = np.arctan2(yy, xx)
-    k = rng.uniform(-1, 1, 6)
-    rb = radius * (
-        1
-        + 0.2 * k[0] * np.cos(2 * th + 3 * k[1])
-        + 0.12 * k[2] * np.cos(3 * th + 3 * k[3])
-        + 0.08 * k[4] * np.cos(5 * th + 3 * k[5])
-    )
-    return np.clip((rb - np.hypot(xx, yy)) / ramp + 0.5, 0, 1)
+    return soft_blob(rng, xx, yy, radius, ramp)
 
 
 def paint_stain(
