@@ -3,6 +3,8 @@
 Needs torch (the training extra); without it these tests are skipped, saying so.
 """
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -71,16 +73,20 @@ def test_tiles_agree_with_one_pass_over_a_whole_view():
 
     sample, cal = render(21, "light_table", "stain", size=(1600, 1200))
     rect = Rectifier.build(cal)
-    runtime = DefectModel.load()
+    shipped = DefectModel.load()
+    # tiles smaller than the shipped ones, so this view has seams in both directions
+    runtime = DefectModel(shipped.session, replace(shipped.card, tile_px=512, overlap_px=96))
     m = runtime.card.px_per_mm
     img = to_model_scale(rect.rectify(sample.image), rect.px_per_mm, m)
     x = normalise(img, to_model_scale(rect.valid, rect.px_per_mm, m))
-    assert max(x.shape[1:]) > runtime.card.tile_px  # more than one tile
+    assert min(x.shape[1:]) > runtime.card.tile_px  # more than one tile each way
     tiled = runtime.probabilities(x)
     with torch.no_grad():
         net = load_onnx_weights(DEFAULT_MODEL.read_bytes())
         whole = net(torch.from_numpy(pad_to_multiple(x, 16)[None])).numpy()[0]
     whole = whole[:, : tiled.shape[1], : tiled.shape[2]]
-    diff = np.abs(tiled - whole)
-    assert diff.mean() < 1e-3
-    assert (tiled.argmax(0) != whole.argmax(0)).mean() < 0.002
+    # measured on this view: mean 7e-4, class changed in 0.06 % of cells, defect in 0.02 %
+    assert np.abs(tiled - whole).mean() < 2e-3
+    assert (tiled.argmax(0) != whole.argmax(0)).mean() < 0.005
+    defect_t, defect_w = tiled[2:].max(0) > 0.5, whole[2:].max(0) > 0.5
+    assert (defect_t != defect_w).mean() < 0.001

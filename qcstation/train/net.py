@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 INPUT_MULTIPLE = 16  # four halvings
 OUTPUT_STRIDE = 4
-WIDTHS = (16, 24, 32, 48)  # channels at 1/2, 1/4, 1/8 and 1/16 of the input
+WIDTHS = (12, 16, 32, 48)  # channels at 1/2, 1/4, 1/8 and 1/16 of the input
 
 
 class Block(nn.Sequential):
