@@ -43,6 +43,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also write masks/NNNN.png label maps (0 background, 1 yarn, "
         "2 foreign matter, 3 stain, 4 loose fibres)",
     )
+    parser.add_argument(
+        "--mix",
+        choices=("clean", "structural", "appearance", "both", "unusable"),
+        default=None,
+        help="make every photo of this kind (e.g. appearance: only foreign matter, stains "
+        "and fibre tufts, for training sets); default: drawn per photo as for eval sets",
+    )
+    parser.add_argument(
+        "--extra-stains",
+        default=0,
+        type=int,
+        metavar="K",
+        help="K more stains on every photo that is not backlit (training sets; default 0)",
+    )
     parser.add_argument("--workers", default=2, type=int, help="processes (default 2)")
 
 
@@ -55,13 +69,16 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(f"--n must be between 1 and {MAX_IMAGES}, got {args.n}.")
     if args.seed < 0:
         raise DataError(f"--seed must be 0 or more, got {args.seed}.")
+    if not 0 <= args.extra_stains <= 10:
+        raise DataError(f"--extra-stains must be between 0 and 10, got {args.extra_stains}.")
     if not 1 <= args.workers <= 64:
         raise DataError(f"--workers must be between 1 and 64, got {args.workers}.")
     if args.out.exists() and not args.out.is_dir():
         raise DataError(f"--out {args.out} exists and is not a folder; give a folder path.")
     start = time.perf_counter()
     counts = write_dataset(
-        args.out, args.n, args.seed, args.spec, size, scale, args.masks, args.workers
+        args.out, args.n, args.seed, args.spec, size, scale, args.masks, args.workers,
+        args.mix, args.extra_stains,
     )
     print(summary(counts, args.out, time.perf_counter() - start))
     return 0

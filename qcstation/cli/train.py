@@ -35,6 +35,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch", type=int, default=12, help="crops per batch (default 12)")
     p.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--lr", type=float, default=4e-3, help="peak learning rate (default 4e-3)")
+    p.add_argument(
+        "--p-stain",
+        type=float,
+        default=0.3,
+        help="share of crops with a painted stain (default 0.3)",
+    )
+    p.add_argument(
+        "--init",
+        type=Path,
+        metavar="ONNX",
+        help="start from the weights of this exported model (batch norms folded) "
+        "instead of from scratch",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,6 +60,10 @@ def run(args: argparse.Namespace) -> int:
             )
     if min(args.epochs, args.steps, args.batch, args.threads) < 1:
         raise DataError("--epochs, --steps, --batch and --threads must be 1 or more.")
+    if not (0 < args.lr < 1 and 0 <= args.p_stain <= 1):
+        raise DataError("--lr must lie in (0, 1) and --p-stain in [0, 1].")
+    if args.init is not None and not args.init.is_file():
+        raise DataError(f"--init {args.init} is not a file; give an exported .onnx model.")
     # idle OpenMP threads must sleep, not spin: on a busy 2-core machine spinning made
     # each training step 3-5x slower. Set before torch loads OpenMP.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -62,7 +80,15 @@ def run(args: argparse.Namespace) -> int:
     from ..train.loop import TrainConfig
     from ..train.run import train_and_export
 
-    cfg = TrainConfig(epochs=args.epochs, steps=args.steps, batch=args.batch, seed=args.seed)
+    cfg = TrainConfig(
+        epochs=args.epochs,
+        steps=args.steps,
+        batch=args.batch,
+        seed=args.seed,
+        lr=args.lr,
+        p_stain=args.p_stain,
+        init=str(args.init) if args.init else "",
+    )
     command = shlex.join(["qcstation", *sys.argv[1:]])
     train_and_export(list(args.data), args.out, cfg, command)
     return 0

@@ -37,6 +37,8 @@ class Job:
     spec: Spec
     camera: Camera
     masks: bool
+    mix: str | None = None  # forced kind of image (render.MIX key); None: drawn as usual
+    extra_stains: int = 0  # more stains on every photo not backlit (training sets)
 
 
 def image_name(i: int) -> str:
@@ -57,6 +59,8 @@ def write_dataset(
     px_per_mm: tuple[float, float],
     masks: bool,
     workers: int,
+    mix: str | None = None,
+    extra_stains: int = 0,
 ) -> dict:
     """Render and write everything; returns counts for the summary line."""
     spec = load_spec(spec_path)
@@ -64,7 +68,7 @@ def write_dataset(
     board.check_flat_board(camera)
     _make_dirs(out, masks)
     _remove_stale(out, n, masks)
-    job = Job(out, seed, spec, camera, masks)
+    job = Job(out, seed, spec, camera, masks, mix, extra_stains)
     tasks = [("calib", k) for k in range(CALIB_POSES + 1)] + [("net", i) for i in range(n)]
     results = _run(job, tasks, workers)
     nets = sorted((r for r in results if r["kind"] == "net"), key=lambda r: r["index"])
@@ -135,7 +139,12 @@ def _calib(job: Job, k: int) -> dict:
 
 def _net(job: Job, i: int) -> dict:
     sample = render_sample(
-        job.camera, np.random.default_rng([job.seed, i]), job.spec, bench=BENCHES[i % len(BENCHES)]
+        job.camera,
+        np.random.default_rng([job.seed, i]),
+        job.spec,
+        bench=BENCHES[i % len(BENCHES)],
+        mix=job.mix,
+        extra_stains=job.extra_stains,
     )
     name = image_name(i)
     _imwrite(job.out / f"{name}.jpg", sample.image, [cv2.IMWRITE_JPEG_QUALITY, sample.jpeg_quality])
@@ -191,6 +200,8 @@ def _manifest(job: Job, spec_path: Path, n: int, nets: list[dict]) -> dict:
         + [f"calib/{k:02d}.png" for k in range(1, CALIB_POSES + 1)],
         "images": [f"{image_name(r['index'])}.jpg" for r in nets],
         "masks": job.masks,
+        **({"mix": job.mix} if job.mix else {}),
+        **({"extra_stains": job.extra_stains} if job.extra_stains else {}),
         "labels": {str(k): v for k, v in LABELS.items()},
         "truth": {
             "band": "central half of each opening",

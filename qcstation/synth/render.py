@@ -66,9 +66,19 @@ class Sample:
     net: Net  # the geometry as rendered, defects included (for checks)
 
 
-def draw_plan(rng: np.random.Generator, backlit: bool = False) -> Plan:
-    """Clean, structural, appearance, both or unusable, with 1-2 defects of each drawn kind."""
-    mix = str(rng.choice(list(MIX), p=list(MIX.values())))
+def draw_plan(
+    rng: np.random.Generator, backlit: bool = False, mix: str | None = None, extra_stains: int = 0
+) -> Plan:
+    """Clean, structural, appearance, both or unusable, with 1-2 defects of each drawn kind.
+
+    `mix` (a key of MIX) forces the kind of image, e.g. "appearance" for training sets rich in
+    appearance defects; the draw of the mix is made (and ignored) all the same, so the rest of
+    the image comes from the same random numbers as unforced. `extra_stains` more stains (the
+    same `foreign.stain`) on every photo that is not backlit and not unusable, for training."""
+    drawn = str(rng.choice(list(MIX), p=list(MIX.values())))
+    if mix is not None and mix not in MIX:
+        raise ValueError(f"unknown mix {mix!r}; one of {', '.join(MIX)}")
+    mix = mix or drawn
     if mix == "unusable":
         return Plan(mix, unusable=str(rng.choice(UNUSABLE)))
     structural = appearance = ()
@@ -80,6 +90,8 @@ def draw_plan(rng: np.random.Generator, backlit: bool = False) -> Plan:
         appearance = tuple(
             str(k) for k in rng.choice(list(kinds), int(rng.integers(1, 3)), p=p / p.sum())
         )
+    if extra_stains > 0 and not backlit:
+        appearance = (*appearance, *("stain",) * extra_stains)
     return Plan(mix, structural, appearance)
 
 
@@ -89,11 +101,14 @@ def render_sample(
     spec: Spec,
     bench: str | None = None,
     plan: Plan | None = None,
+    mix: str | None = None,
+    extra_stains: int = 0,
 ) -> Sample:
-    """Render one net photo; everything random comes from `rng`."""
+    """Render one net photo; everything random comes from `rng` (`mix`, `extra_stains`: see
+    draw_plan)."""
     kind = bench or str(rng.choice(BENCHES))
     setup = draw_bench(rng, kind)
-    plan = plan or draw_plan(rng, setup.backlit)
+    plan = plan or draw_plan(rng, setup.backlit, mix, extra_stains)
     params = draw_params(rng, spec)
     net = build_net(params, rng, view_border(*camera.pixel_to_plane()))
     view = View.of(camera, net)

@@ -31,6 +31,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     seed: int = 1
     max_weight: float = 4.0
+    init: str = ""  # an exported model whose weights training starts from ("": from scratch)
 
 
 def class_weights(rng: np.random.Generator, samples: list[Sample], cfg: TrainConfig) -> np.ndarray:
@@ -66,11 +67,14 @@ def evaluate_cells(model: UNet, val: tuple[np.ndarray, np.ndarray]) -> dict[str,
     return out
 
 
-def train(train_set: list[Sample], val_set: list[Sample], cfg: TrainConfig) -> UNet:
-    """Train from scratch with a fixed seed; prints one progress line per epoch."""
+def train(
+    train_set: list[Sample], val_set: list[Sample], cfg: TrainConfig, init: UNet | None = None
+) -> UNet:
+    """Train from scratch (or on from `init`, e.g. the weights of a shipped model) with a fixed
+    seed; prints one progress line per epoch."""
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    model = UNet(len(CLASSES))
+    model = UNet(len(CLASSES)) if init is None else init.train()
     weights = class_weights(rng, train_set, cfg)
     shown = dict(zip(CLASSES, np.round(weights, 2).tolist(), strict=True))
     print(f"class weights: {shown}", flush=True)

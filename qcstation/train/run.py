@@ -16,7 +16,7 @@ from ..model.card import CLASSES, ModelCard, Thresholds, card_path, sha256_of
 from ..model.runtime import DefectModel, make_session
 from . import augment, tune
 from .data import Sample, load_folders, split
-from .export import OPSET, parity, to_onnx
+from .export import OPSET, load_onnx_weights, parity, to_onnx
 from .loop import TrainConfig, train
 from .net import INPUT_MULTIPLE, OUTPUT_STRIDE, param_count
 
@@ -96,7 +96,11 @@ def train_and_export(dirs: list[Path], out: Path, cfg: TrainConfig, command: str
     samples, sources = load_all(dirs, torch.get_num_threads())
     train_set, val_set = split(samples, VAL_SHARE, cfg.seed)
     print(f"{len(train_set)} training and {len(val_set)} validation photos", flush=True)
-    model = train(train_set, val_set, cfg)
+    init = None
+    if cfg.init:
+        init = load_onnx_weights(Path(cfg.init).read_bytes(), len(CLASSES))
+        print(f"starting from the weights of {cfg.init}", flush=True)
+    model = train(train_set, val_set, cfg, init)
     data = to_onnx(model)
     diff = check_parity(model, data, val_set, cfg.seed)
     print(f"ONNX parity with torch: max abs difference {diff:.2e}", flush=True)
