@@ -179,7 +179,7 @@ def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
     clear = seg.subset(regular[seg.a] & regular[seg.b])
     strand_px = float(np.median(seg.width_px)) if len(seg.width_px) else 0.0
     findings = (structural.merged_findings(op, cells, TEAR_GAP * strand_px)
-                + structural.irregular_findings(op, lat, regular, clear)
+                + structural.irregular_findings(op, lat, single)
                 + structural.thin_findings(seg, min_strand_mm * s))
     return Measurement(_mesh_stats(op, regular, clear, s), regular, tuple(findings))
 

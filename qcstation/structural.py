@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import cv2
@@ -10,8 +11,8 @@ import numpy as np
 from .mesh import Lattice, Openings, Segments
 
 FRAGMENT_SHARE = 0.3  # a clear region under this share of the median opening area
-IRREGULAR_PAIR = 0.45  # neighbours differing by more than this share of the median opening
-IRREGULAR_Z = 4.0  # ... and by more than this many robust standard deviations of the net
+IRREGULAR_SHIFT = 0.28  # a strand segment off its strand's course by this share of an opening
+IRREGULAR_ROWS = 3  # the course: the strand's median over this many segments on each side
 
 
 @dataclass(frozen=True)
@@ -78,31 +79,54 @@ def merged_findings(op: Openings, cells: np.ndarray, gap_px: float) -> list[Find
     return out
 
 
-def irregular_findings(op: Openings, lat: Lattice, regular: np.ndarray,
-                       seg: Segments) -> list[Finding]:
-    """A displaced strand: the openings on its two sides differ by far more than neighbours do.
+def irregular_findings(op: Openings, lat: Lattice, measured: np.ndarray) -> list[Finding]:
+    """Displaced strands: a strand segment far off the course of its own strand.
 
-    A strand moved by d widens one neighbour by d and narrows the other by d, so the pair
-    differs by 2 d; natural unevenness and a thin strand (which widens both) do not do that.
-    Pairs are flagged beyond IRREGULAR_PAIR of the median opening, or IRREGULAR_Z robust
-    standard deviations of the net's own pair differences when the net is very uneven.
+    Each strand segment between two measured neighbours lies midway between the facing edges
+    of the openings on its two sides (centroid plus or minus half the clear span). Its course is
+    the median position of the same strand over the IRREGULAR_ROWS segments before and after
+    it, so a strand that is merely offset or gently wavy along its whole length (hand-made
+    spacing) is not flagged, and the one or two displaced segments of a bowed strand stand
+    out. A segment off its course by more than IRREGULAR_SHIFT of the median opening flags
+    the openings on both sides.
     """
     flagged = np.zeros(len(op), bool)
     score = np.zeros(len(op))
-    for vertical, span in ((True, op.span_w), (False, op.span_h)):
-        s = seg.vertical == vertical
-        a, b = seg.a[s], seg.b[s]
-        if len(a) < 4:
+    grid = np.full(lat.grid.shape, -1)
+    grid[lat.row[measured], lat.col[measured]] = np.flatnonzero(measured)
+    for g, c, span in ((grid, op.cx, op.span_w), (grid.T, op.cy, op.span_h)):
+        a, b = g[:, :-1], g[:, 1:]  # openings before and after each segment, (segments, strands)
+        ok = (a >= 0) & (b >= 0)
+        if ok.sum() < 4:
             continue
-        d = span[a] - span[b]
-        sigma = 1.4826 * np.median(np.abs(d - np.median(d)))
-        limit = max(IRREGULAR_PAIR * float(np.median(span[regular])), IRREGULAR_Z * sigma)
-        hit = np.abs(d) > limit
+        pos = np.full(a.shape, np.nan)
+        pos[ok] = 0.5 * (c[a[ok]] + 0.5 * span[a[ok]] + c[b[ok]] - 0.5 * span[b[ok]])
+        limit = IRREGULAR_SHIFT * float(np.median(span[measured]))
+        hit = np.zeros(ok.shape, bool)
+        for _ in range(2):  # the course again without the displaced segments found first
+            off = pos - _course(np.where(hit, np.nan, pos), IRREGULAR_ROWS)
+            hit = ok & (np.abs(np.nan_to_num(off)) > limit)
         for ends in (a[hit], b[hit]):
             flagged[ends] = True
-            score[ends] = np.maximum(score[ends], np.minimum(1.0, 0.5 * np.abs(d[hit]) / limit))
-    flagged &= regular
+            score[ends] = np.maximum(score[ends], np.minimum(1.0, 0.5 * np.abs(off[hit]) / limit))
     return _group(op, lat, flagged, score) if flagged.any() else []
+
+
+def _course(pos: np.ndarray, k: int) -> np.ndarray:
+    """Median of each column of `pos` over the k rows before and after (not the row itself);
+    NaN where fewer than 3 of them are known."""
+    n = pos.shape[0]
+    near = np.full((2 * k,) + pos.shape, np.nan)
+    shifts = [d for d in range(-k, k + 1) if d]
+    for i, d in enumerate(shifts):
+        lo, hi = max(0, -d), min(n, n - d)
+        near[i, lo:hi] = pos[lo + d:hi + d]
+    known = (~np.isnan(near)).sum(0)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no course
+        course = np.nanmedian(near, axis=0)
+    course[known < 3] = np.nan
+    return course
 
 
 def _group(op: Openings, lat: Lattice, flagged: np.ndarray, score: np.ndarray) -> list[Finding]:

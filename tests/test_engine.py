@@ -121,6 +121,17 @@ def test_displaced_strand_is_irregular_mesh(inspector):
     assert x < 131 * S < x + w and y < 50 * S < y + h
 
 
+def test_strand_offset_along_its_whole_length_is_not_irregular(inspector):
+    """Hand-made spacing: a whole strand laid 8 mm off makes its two neighbouring columns of
+    openings differ by 16 mm, but no segment leaves the strand's own course."""
+    img = grid_net(1200, 900, S, (25.0, 25.0), 6.0)
+    img[:, 131 * 4:137 * 4] = 220  # lift the strand at x = 131..137 mm off the whole net
+    img[:, 139 * 4:145 * 4] = (40, 70, 110)  # and lay it 8 mm to the right
+    result, _ = run(inspector, img)
+    assert [d.type for d in result.defects] == []
+    assert result.verdict == "pass"
+
+
 def test_thin_strand_found_and_not_irregular(inspector):
     img = grid_net(1200, 900, S, (25.0, 25.0), 6.0)
     cut(img, 131, 42, 137, 67)
