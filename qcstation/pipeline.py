@@ -23,6 +23,7 @@ from .spec import Spec
 logger = logging.getLogger(__name__)
 
 COVERING = ("foreign_matter", "loose_fibres")  # defects that lie over openings, hiding them
+HIDDEN_GAP = 0.4  # merged openings whose gap is hidden this much are not reported as broken
 TEAR_GAP = 0.8  # merged regions closer than this share of a strand width are one tear
 MIN_SEPARATION = 2.5  # yarn/background cluster distance in pooled std; below it there is no net
 
@@ -46,9 +47,10 @@ class AppearanceModel(Protocol):
 
     info: ModelInfo
 
-    def find(self, view: np.ndarray, valid: np.ndarray,
-             px_per_mm: float) -> list[structural.Finding]:
-        """Findings in the pixels of `view`, the mesh-aligned bench view at `px_per_mm`."""
+    def analyse(self, view: np.ndarray, valid: np.ndarray,
+                px_per_mm: float) -> structural.Appearance:
+        """Findings in the pixels of `view`, the mesh-aligned bench view at `px_per_mm`, and
+        where something hides the net."""
         ...
 
 
@@ -88,10 +90,9 @@ class Inspector:
             raise ImageError(
                 f"only {len(op)} measurable openings in view, the spec needs at least "
                 f"{self.spec.mesh.min_openings}; lay more of the net flat under the camera")
-        appearance = self.model.find(bv.view, bv.valid, bv.px_per_mm) if self.model else []
-        covering = [f.box for f in appearance if f.type in COVERING]
-        m = measure(bv, op, self.spec.mesh.min_strand_mm, covering)
-        findings = list(m.findings) + appearance
+        seen = self.model.analyse(bv.view, bv.valid, bv.px_per_mm) if self.model else None
+        m = measure(bv, op, self.spec.mesh.min_strand_mm, seen)
+        findings = list(m.findings) + (seen.findings if seen else [])
         back = cv2.invertAffineTransform(bv.to_mesh)
         defects = tuple(_to_defect(f, back, self.rect, bv.px_per_mm, image.shape)
                         for f in findings)
@@ -162,26 +163,37 @@ class Measurement:
 
 
 def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
-            covered: list[tuple[float, float, float, float]] = ()) -> Measurement:
+            seen: structural.Appearance | None = None) -> Measurement:
     """Lattice, strand segments, statistics and structural defects from the openings.
 
-    Openings under `covered` boxes (foreign matter, fibre tufts found by the defect model)
-    are left out of the mesh statistics and the irregular-mesh test: what lies on them is
-    the defect, not the mesh. Their strands are still checked for thinness.
+    `seen` is what the defect model saw in the same view. Openings under foreign matter or a
+    fibre tuft are left out of the mesh statistics: what lies on them is the defect, not the
+    mesh. A strand hidden under foreign matter or a stain is missing from the yarn mask, so
+    merged openings whose gap (the middle of their box, where the strand is missing) is
+    hidden are not reported as broken: the net fails for the foreign matter anyway, and a
+    stain is judged as a stain. Strands of covered openings are still checked for thinness.
     """
     s = bv.px_per_mm
     lat = meshmod.place_on_lattice(op, bv.open_mask, bv.valid, s)
     cells = structural.merged_cells(op, lat)
     single = (cells == 1) & ~structural.fragments(op, cells)
-    regular = single & ~_under(op, covered)
+    appearance = seen.findings if seen else []
+    regular = single & ~_under(op, [f.box for f in appearance if f.type in COVERING])
     a, b, vertical = meshmod.neighbour_pairs(lat, single)
     seg = meshmod.strand_segments(op, bv.yarn, a, b, vertical, 0.5 * (lat.pitch_x + lat.pitch_y))
     clear = seg.subset(regular[seg.a] & regular[seg.b])
     strand_px = float(np.median(seg.width_px)) if len(seg.width_px) else 0.0
-    findings = (structural.merged_findings(op, cells, TEAR_GAP * strand_px)
+    merged = structural.merged_findings(op, cells, TEAR_GAP * strand_px)
+    findings = ([f for f in merged if not (seen and _gap_hidden(f.box, seen, strand_px))]
                 + structural.irregular_findings(op, lat, single)
                 + structural.thin_findings(seg, min_strand_mm * s))
     return Measurement(_mesh_stats(op, regular, clear, s), regular, tuple(findings))
+
+
+def _gap_hidden(box, seen: structural.Appearance, strand_px: float) -> bool:
+    """Whether the middle of merged openings' `box` (a strand width around it) is mostly
+    hidden: a scrap over the strand, not a string passing by the gap."""
+    return seen.hidden_share(box[0] + box[2] / 2, box[1] + box[3] / 2, strand_px) >= HIDDEN_GAP
 
 
 def _under(op: meshmod.Openings, boxes) -> np.ndarray:

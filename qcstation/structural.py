@@ -26,6 +26,24 @@ class Finding:
     members: tuple[int, ...]  # opening indices involved
 
 
+@dataclass(frozen=True)
+class Appearance:
+    """What the defect model saw in a bench view: its findings, and where foreign matter or a
+    stain hides the yarn or the bench under it (cells of `cell_px` view pixels)."""
+
+    findings: list[Finding]
+    hidden: np.ndarray  # uint8 (rows, cols) of cells, 1 = hidden
+    cell_px: float
+
+    def hidden_share(self, x: float, y: float, r: float) -> float:
+        """Share of the square within `r` view pixels of (x, y) that is hidden."""
+        c = self.cell_px
+        x0, y0 = max(0, int((x - r) // c)), max(0, int((y - r) // c))
+        x1, y1 = int((x + r) // c) + 1, int((y + r) // c) + 1
+        cells = self.hidden[y0:y1, x0:x1]
+        return float(cells.mean()) if cells.size else 0.0
+
+
 def merged_cells(op: Openings, lat: Lattice) -> np.ndarray:
     """How many lattice cells each opening spans (1 for a regular opening)."""
     reg = np.ones(len(op), bool)

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from netimg import grid_net, ideal_calibration
 
-from qcstation.pipeline import Inspector
+from qcstation.mesh import find_openings
+from qcstation.pipeline import Inspector, measure
 from qcstation.spec import load_spec
+from qcstation.structural import Appearance
 
 SPEC = load_spec("specs/kr-coirnet-25.toml")
 S = 4.0  # px per mm of the drawn nets
@@ -169,3 +171,27 @@ def test_too_few_openings_is_an_error(inspector):
     result, _ = run(inspector, img)
     assert result.verdict == "error"
     assert "openings" in result.error
+
+
+def _seen(view_shape, hidden_box_px=None, cell_px=6.0):
+    """What a defect model would report: nothing found, and a hidden area (or none)."""
+    h, w = view_shape
+    hidden = np.zeros((int(h // cell_px) + 1, int(w // cell_px) + 1), np.uint8)
+    if hidden_box_px is not None:
+        x0, y0, x1, y1 = (int(v // cell_px) for v in hidden_box_px)
+        hidden[y0:y1 + 1, x0:x1 + 1] = 1
+    return Appearance([], hidden, cell_px)
+
+
+@pytest.mark.parametrize("hidden, expected", [(False, ["broken_strand"]), (True, [])])
+def test_broken_strand_under_foreign_matter_is_not_reported(inspector, hidden, expected):
+    """A scrap lying over a strand removes it from the yarn mask; where the model says the gap
+    is hidden, the merged openings are not a broken strand (the scrap fails the net anyway)."""
+    img = grid_net(1200, 900, S, (25.0, 25.0), 6.0)
+    cut(img, 100, 42, 106, 67)
+    bv = inspector.bench_view(camera_look(img))
+    op = find_openings(bv.open_mask, bv.valid, bv.px_per_mm)
+    s = bv.px_per_mm  # the bench view of this ideal camera is the image itself, 3 px/mm here
+    box = (95 * s, 45 * s, 111 * s, 64 * s) if hidden else None
+    m = measure(bv, op, SPEC.mesh.min_strand_mm, _seen(bv.valid.shape, box))
+    assert [f.type for f in m.findings] == expected

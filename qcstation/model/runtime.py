@@ -12,13 +12,15 @@ from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 
 from ..domain import ModelInfo
 from ..errors import ModelError
-from ..structural import Finding
+from ..structural import Appearance, Finding
 from .card import CLASSES, ModelCard, load_card, sha256_of
 from .preprocess import normalise, pad_to_multiple, to_model_scale
-from .regions import find_defects
+from .regions import class_masks, find_defects
 from .tiles import spans
 
 logger = logging.getLogger(__name__)
+
+HIDING = ("foreign_matter", "stain")  # classes that hide the yarn or bench under them
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "defects-v1.onnx"
 _ORT_ERRORS = (
@@ -116,6 +118,10 @@ class DefectModel:
 
     def find(self, view: np.ndarray, valid: np.ndarray, px_per_mm: float) -> list[Finding]:
         """Appearance defects in the pixels of `view`, a bench view at `px_per_mm`."""
+        return self.analyse(view, valid, px_per_mm).findings
+
+    def analyse(self, view: np.ndarray, valid: np.ndarray, px_per_mm: float) -> Appearance:
+        """The findings, and where foreign matter or a stain hides what lies under it."""
         m = self.card.px_per_mm
         img = to_model_scale(view, px_per_mm, m)
         val = to_model_scale(valid, px_per_mm, m, cv2.INTER_NEAREST)
@@ -125,7 +131,15 @@ class DefectModel:
         )
         s = self.card.output_stride
         scale = 0.5 * (img.shape[1] / view.shape[1] + img.shape[0] / view.shape[0])
-        return find_defects(probs, cells, s / m, s / scale, self.card.thresholds)
+        findings = find_defects(probs, cells, s / m, s / scale, self.card.thresholds)
+        masks = class_masks(probs, cells, self.card.thresholds)
+        hides = np.zeros(cells.shape, np.uint8)
+        c = s / scale
+        for f in findings:  # only where a defect was found, not stray cells
+            if f.type in HIDING:
+                x, y, w, h = (round(v / c) for v in f.box)
+                hides[y:y + h, x:x + w] |= masks[f.type][y:y + h, x:x + w]
+        return Appearance(findings, hides, c)
 
 
 def _check_io(session: ort.InferenceSession, path: Path) -> None:
