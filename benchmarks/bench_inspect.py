@@ -15,13 +15,11 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import cv2
 import numpy as np
 
 from qcstation import mesh
-from qcstation.domain import Calibration
 from qcstation.model import DefectModel
 from qcstation.pipeline import Inspector, measure
 from qcstation.spec import load_spec
@@ -30,15 +28,6 @@ from qcstation.synth.dataset import camera_for
 from qcstation.synth.render import render_sample
 
 SPEC = load_spec("specs/kr-coirnet-25.toml")
-
-
-def true_calibration(camera: Camera) -> Calibration:
-    """The simulated camera's exact calibration (no chessboard error in a speed test)."""
-    r, t = camera.bench.R, camera.bench.t
-    plane_to_px = camera.K @ np.column_stack([r[:, 0], r[:, 1], t])
-    return Calibration(camera.size, camera.K, camera.dist, np.linalg.inv(plane_to_px),
-                       1.0 / camera.px_per_mm(), 0.0, (9, 6), 25.0, 0,
-                       datetime.now(UTC).isoformat())
 
 
 def baseline_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float) -> list:
@@ -82,20 +71,20 @@ def median_ms(fn: Callable[[], object], repeats: int) -> float:
 
 def bench_size(size: tuple[int, int], repeats: int, seed: int) -> dict:
     camera = camera_for(seed, size, (3.2, 4.8))
-    inspector = Inspector(SPEC, true_calibration(camera))
+    inspector = Inspector(SPEC, camera.calibration())
     model = DefectModel.load()
-    with_model = Inspector(SPEC, true_calibration(camera), model=model)
+    with_model = Inspector(SPEC, camera.calibration(), model=model)
     rows = []
     for bench in ("light_table", "backlit", "dark_table"):
         image = usable_frame(camera, seed, bench)
         bv = inspector.bench_view(image)
 
         def ours(bv=bv):
-            op = mesh.find_openings(bv.open_mask, bv.valid, bv.px_per_mm)
+            op = bv.openings()
             return measure(bv, op, SPEC.mesh.min_strand_mm)
 
         def naive(bv=bv):
-            return baseline_openings(bv.open_mask, bv.valid, bv.px_per_mm)
+            return baseline_openings(bv.body_open, bv.valid, bv.px_per_mm)
 
         rows.append({
             "full": median_ms(lambda image=image: inspector.inspect(image, "b"), repeats),

@@ -85,7 +85,7 @@ class Inspector:
                              f"calibration is for {w}x{h} px; use the calibration of this camera")
         check_usable(image)
         bv = self.bench_view(image)
-        op = meshmod.find_openings(bv.open_mask, bv.valid, bv.px_per_mm)
+        op = bv.openings()
         if len(op) < self.spec.mesh.min_openings:
             raise ImageError(
                 f"only {len(op)} measurable openings in view, the spec needs at least "
@@ -130,9 +130,16 @@ class Inspector:
         local = cv2.warpAffine(local_small, small_turn, (-(-size[0] // f), -(-size[1] // f)),
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         yarn = segment.decide(score, None if grey is None else turn(grey), sep, local, s)
-        yarn = segment.remove_hairs(segment.bridge_grooves(yarn & (valid > 0), s), s)
+        yarn &= valid > 0
+        # Which clear pixels form one opening: hairs and frayed fibres go before grooves are
+        # bridged, so fibres lying along a cut are not joined into a strand across it.
+        body = segment.bridge_grooves(segment.remove_hairs(yarn, s), s)
+        # What is measured: grooves bridged first, so the hair fuzz that lies along a strand
+        # edge stays with the strand (on the synthetic set this measures spans best, see README).
+        yarn = segment.remove_hairs(segment.bridge_grooves(yarn, s), s)
         open_mask = ((yarn == 0) & (valid > 0)).astype(np.uint8)
-        return BenchView(rect, valid, yarn, open_mask, to_mesh, s)
+        body_open = ((body == 0) & (valid > 0)).astype(np.uint8)
+        return BenchView(rect, valid, yarn, open_mask, body_open, to_mesh, s)
 
 
 @dataclass(frozen=True)
@@ -142,9 +149,13 @@ class BenchView:
     rect: np.ndarray  # BGR, bench axes
     valid: np.ndarray  # uint8, 255 where the mesh-aligned view shows the image
     yarn: np.ndarray  # uint8 0/1, hairs removed
-    open_mask: np.ndarray  # uint8 0/1
+    open_mask: np.ndarray  # uint8 0/1, not yarn
+    body_open: np.ndarray  # uint8 0/1, clear of strand bodies (splits the clear area into openings)
     to_mesh: np.ndarray  # 2x3 affine: rectified px -> mesh-aligned px
     px_per_mm: float
+
+    def openings(self) -> meshmod.Openings:
+        return meshmod.find_openings(self.open_mask, self.valid, self.px_per_mm, self.body_open)
 
     @cached_property
     def view(self) -> np.ndarray:

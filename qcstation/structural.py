@@ -11,8 +11,9 @@ import numpy as np
 from .mesh import Lattice, Openings, Segments
 
 FRAGMENT_SHARE = 0.3  # a clear region under this share of the median opening area
-IRREGULAR_SHIFT = 0.28  # a strand segment off its strand's course by this share of an opening
+IRREGULAR_SHIFT = 0.22  # a strand segment off its strand's course by this share of an opening
 IRREGULAR_ROWS = 3  # the course: the strand's median over this many segments on each side
+IRREGULAR_SIDE = 0.18  # ... and the openings beside it wider / narrower by this share
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,10 @@ def irregular_findings(op: Openings, lat: Lattice, measured: np.ndarray) -> list
     the median position of the same strand over the IRREGULAR_ROWS segments before and after
     it, so a strand that is merely offset or gently wavy along its whole length (hand-made
     spacing) is not flagged, and the one or two displaced segments of a bowed strand stand
-    out. A segment off its course by more than IRREGULAR_SHIFT of the median opening flags
-    the openings on both sides.
+    out. A segment off its course by more than IRREGULAR_SHIFT of the median opening, that
+    also widens the opening on one side and narrows the one on the other (each by
+    IRREGULAR_SIDE against the same course of their spans), flags both openings; an edge
+    misread on one side only (a tuft, a scrap, a shadow) moves one opening, not both.
     """
     flagged = np.zeros(len(op), bool)
     score = np.zeros(len(op))
@@ -119,11 +122,17 @@ def irregular_findings(op: Openings, lat: Lattice, measured: np.ndarray) -> list
             continue
         pos = np.full(a.shape, np.nan)
         pos[ok] = 0.5 * (c[a[ok]] + 0.5 * span[a[ok]] + c[b[ok]] - 0.5 * span[b[ok]])
-        limit = IRREGULAR_SHIFT * float(np.median(span[measured]))
+        width = np.full(g.shape, np.nan)
+        width[g >= 0] = span[g[g >= 0]]
+        median = float(np.median(span[measured]))
+        limit = IRREGULAR_SHIFT * median
         hit = np.zeros(ok.shape, bool)
         for _ in range(2):  # the course again without the displaced segments found first
-            off = pos - _course(np.where(hit, np.nan, pos), IRREGULAR_ROWS)
-            hit = ok & (np.abs(np.nan_to_num(off)) > limit)
+            off = np.nan_to_num(pos - _course(np.where(hit, np.nan, pos), IRREGULAR_ROWS))
+            grow = np.nan_to_num(width - _course(width, IRREGULAR_ROWS)) / median
+            side = np.sign(off)
+            both = (side * grow[:, :-1] > IRREGULAR_SIDE) & (-side * grow[:, 1:] > IRREGULAR_SIDE)
+            hit = ok & (np.abs(off) > limit) & both
         for ends in (a[hit], b[hit]):
             flagged[ends] = True
             score[ends] = np.maximum(score[ends], np.minimum(1.0, 0.5 * np.abs(off[hit]) / limit))

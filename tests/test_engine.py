@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from netimg import grid_net, ideal_calibration
 
-from qcstation.mesh import find_openings
 from qcstation.pipeline import Inspector, measure
 from qcstation.spec import load_spec
 from qcstation.structural import Appearance
@@ -190,8 +189,25 @@ def test_broken_strand_under_foreign_matter_is_not_reported(inspector, hidden, e
     img = grid_net(1200, 900, S, (25.0, 25.0), 6.0)
     cut(img, 100, 42, 106, 67)
     bv = inspector.bench_view(camera_look(img))
-    op = find_openings(bv.open_mask, bv.valid, bv.px_per_mm)
+    op = bv.openings()
     s = bv.px_per_mm  # the bench view of this ideal camera is the image itself, 3 px/mm here
     box = (95 * s, 45 * s, 111 * s, 64 * s) if hidden else None
     m = measure(bv, op, SPEC.mesh.min_strand_mm, _seen(bv.valid.shape, box))
     assert [f.type for f in m.findings] == expected
+
+
+def test_frayed_fibres_across_a_cut_do_not_close_it(inspector):
+    """A cut strand whose frayed ends reach across the gap: fibres lying along the strand,
+    each thinner than a hair, are not a strand; the two openings are still merged."""
+    img = grid_net(1200, 900, S, (25.0, 25.0), 6.0)
+    cut(img, 100, 42, 106, 67)
+    rng = np.random.default_rng(3)
+    for _ in range(40):  # fibres from both stubs, along the strand, overlapping in the middle
+        x = rng.uniform(100.3, 105.7) * S
+        top = rng.uniform(42, 56) * S
+        length = rng.uniform(6, 14) * S
+        y0, y1 = (top, top + length) if rng.random() < 0.5 else (67 * S - length, 67 * S)
+        cv2.line(img, (round(x), round(y0)), (round(x + rng.normal(0, 3)), round(y1)),
+                 (40, 70, 110), 1)
+    result, _ = run(inspector, img)
+    assert [d.type for d in result.defects] == ["broken_strand"]

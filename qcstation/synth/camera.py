@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import cv2
 import numpy as np
+
+from ..domain import Calibration
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +154,14 @@ class Camera:
                 self._maps.pop(next(iter(self._maps)))
             self._maps[key] = (mx, my)
         return mx, my
+
+    def calibration(self) -> Calibration:
+        """This camera's exact calibration (what a perfect chessboard calibration would give):
+        bench mm -> undistorted px is K [r1 r2 t]."""
+        pose = self.bench
+        h = np.linalg.inv(self.K @ np.column_stack([pose.R[:, 0], pose.R[:, 1], pose.t]))
+        return Calibration(self.size, self.K, self.dist, h / h[2, 2], 1 / self.px_per_mm(), 0.0,
+                           (9, 6), 25.0, 0, datetime.now(UTC).isoformat())
 
     def px_per_mm(self, pose: Pose | None = None) -> float:
         """Scale at the image centre: sqrt of the area ratio px^2 / mm^2 of a small patch there."""
