@@ -84,7 +84,7 @@ def bench_size(size: tuple[int, int], repeats: int, seed: int) -> dict:
             return measure(bv, op, SPEC.mesh.min_strand_mm)
 
         def naive(bv=bv):
-            return baseline_openings(bv.body_open, bv.valid, bv.px_per_mm)
+            return baseline_openings(bv.open_mask, bv.valid, bv.px_per_mm)
 
         rows.append({
             "full": median_ms(lambda image=image: inspector.inspect(image, "b"), repeats),

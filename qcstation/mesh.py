@@ -66,16 +66,9 @@ class Segments:
                         self.box[keep])
 
 
-def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float,
-                  body_open: np.ndarray | None = None) -> Openings:
-    """Clear regions wholly inside the valid view, with their clear spans.
-
-    `body_open` (default `open_mask`) decides which clear pixels form one opening: it is clear
-    of everything but strand bodies, so frayed fibres across a cut do not close it (see
-    pipeline.bench_view). The spans are measured on `open_mask`.
-    """
-    regions = open_mask if body_open is None else body_open
-    contours, hierarchy = cv2.findContours(regions, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float) -> Openings:
+    """Clear regions wholly inside the valid view, with their clear spans."""
+    contours, hierarchy = cv2.findContours(open_mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     if not contours:
         return _no_openings()
     outer = np.flatnonzero(hierarchy[0, :, 3] < 0)  # the rest are specks inside an opening
@@ -88,6 +81,8 @@ def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float,
     if len(near_edge):
         touching[near_edge] = _touching([outer_contours[i] for i in near_edge], valid)
     idx = big[~touching[big]]
+    if len(idx) == 0:
+        return _no_openings()
     x0, y0, bw, bh = boxes[idx].T
     # Specks of yarn inside an opening (a crossing hair, a fibre clump) do not shorten it.
     with_specks = set(hierarchy[0, hierarchy[0, :, 3] >= 0, 3])

@@ -131,15 +131,11 @@ class Inspector:
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         yarn = segment.decide(score, None if grey is None else turn(grey), sep, local, s)
         yarn &= valid > 0
-        # Which clear pixels form one opening: hairs and frayed fibres go before grooves are
-        # bridged, so fibres lying along a cut are not joined into a strand across it.
-        body = segment.bridge_grooves(segment.remove_hairs(yarn, s), s)
-        # What is measured: grooves bridged first, so the hair fuzz that lies along a strand
-        # edge stays with the strand (on the synthetic set this measures spans best, see README).
-        yarn = segment.remove_hairs(segment.bridge_grooves(yarn, s), s)
+        # Hairs and frayed fibres go before grooves are bridged, so fibres lying along a
+        # strand's edge or along a cut are not joined into strand.
+        yarn = segment.bridge_grooves(segment.remove_hairs(yarn, s), s)
         open_mask = ((yarn == 0) & (valid > 0)).astype(np.uint8)
-        body_open = ((body == 0) & (valid > 0)).astype(np.uint8)
-        return BenchView(rect, valid, yarn, open_mask, body_open, to_mesh, s)
+        return BenchView(rect, valid, yarn, open_mask, to_mesh, s)
 
 
 @dataclass(frozen=True)
@@ -150,12 +146,11 @@ class BenchView:
     valid: np.ndarray  # uint8, 255 where the mesh-aligned view shows the image
     yarn: np.ndarray  # uint8 0/1, hairs removed
     open_mask: np.ndarray  # uint8 0/1, not yarn
-    body_open: np.ndarray  # uint8 0/1, clear of strand bodies (splits the clear area into openings)
     to_mesh: np.ndarray  # 2x3 affine: rectified px -> mesh-aligned px
     px_per_mm: float
 
     def openings(self) -> meshmod.Openings:
-        return meshmod.find_openings(self.open_mask, self.valid, self.px_per_mm, self.body_open)
+        return meshmod.find_openings(self.open_mask, self.valid, self.px_per_mm)
 
     @cached_property
     def view(self) -> np.ndarray:

@@ -15,7 +15,10 @@ No polarity or fixed threshold is assumed:
 5. elsewhere a pixel is yarn when its score is above a low share (BENCH_SHARE) of the way from
    the bench level to the yarn level: dark flanks and twist grooves stay yarn;
 6. on a light table the yarn casts grey shadows; where the yarn is browner than the bench, a
-   pixel as grey as the bench and lighter than the yarn is bench, whatever its brightness.
+   pixel as grey as the bench and lighter than the yarn is bench, whatever its brightness;
+   on a dark table the flank of a strand turned away from the light is nearly as dark as the
+   bench but keeps the yarn's colour, so a pixel as brown as the yarn and a little lighter
+   than the bench (FLANK_SHARE) is yarn.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ STEP_MIN = 0.12  # a local step must rise by this share of the gap to set the th
 CHROMA_FLOOR = 30.0  # grey levels added to the brightness so dark noise has no colour
 MIN_CHROMA_GAP = 0.06  # yarn must be this much browner than the bench to judge by colour
 FRONT_LIT_MIN = 0.2  # front-lit yarn reflects at least this share of a light bench's light
+FLANK_SHARE = 0.16  # on a dark bench, brown pixels this share above the bench level are yarn
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,8 @@ class Separation:
     raw_mid: float  # w . BGR midway between the clusters before flattening
     raw_gap: float  # distance between the cluster means before flattening (> 0)
     contrast: float  # distance between the cluster means in units of their pooled std
-    chroma: float | None = None  # grey (R - B) / (R + G + B + CHROMA_FLOOR) below this
+    chroma: float | None = None  # grey: (R - B) / (R + G + B + CHROMA_FLOOR) below this
+    dark_bench: bool = False  # the colour test is for a dark bench (brown = yarn)
 
 
 def local_brightness(bgr: np.ndarray, px_per_mm: float) -> np.ndarray:
@@ -92,8 +97,12 @@ def _fisher(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float, float
 
 
 def _blob_count(mask: np.ndarray) -> int:
-    """Blobs of 3+ pixels, counted at half the fitting scale (they are openings of >= 10 mm)."""
-    n, labels = cv2.connectedComponents(mask[::2, ::2], connectivity=4)
+    """Blobs of 3+ pixels, counted at half the fitting scale (they are openings of >= 10 mm),
+    after closing gaps of up to GROOVE_MM (at FIT_PX_PER_MM) so that dark twist grooves do
+    not cut the yarn into blobs."""
+    k = max(3, int(round(GROOVE_MM * FIT_PX_PER_MM)) | 1)
+    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    n, labels = cv2.connectedComponents(closed[::2, ::2], connectivity=4)
     return int((np.bincount(labels.ravel(), minlength=n)[1:] >= 3).sum())
 
 
@@ -123,7 +132,7 @@ def fit_separation(small: np.ndarray, valid: np.ndarray,
 
 
 def _with_chroma(sep: Separation, xr: np.ndarray) -> Separation:
-    """Add the colour test of step 6 when the bench is lighter and greyer than the yarn."""
+    """Add the colour test of step 6 when the yarn is browner than a front-lit bench."""
     is_yarn = xr @ sep.weights > sep.raw_mid
     if is_yarn.sum() < 50 or (~is_yarn).sum() < 50:
         return sep
@@ -131,12 +140,14 @@ def _with_chroma(sep: Separation, xr: np.ndarray) -> Separation:
     q_yarn, q_bench = float(np.median(q[is_yarn])), float(np.median(q[~is_yarn]))
     bench, yarn = np.median(xr[~is_yarn].sum(1)), np.median(xr[is_yarn].sum(1))
     front_lit_on_light = FRONT_LIT_MIN * bench < yarn < bench  # not a backlit silhouette
-    if not front_lit_on_light or q_yarn - q_bench < MIN_CHROMA_GAP:
+    front_lit_on_dark = yarn > bench
+    if not (front_lit_on_light or front_lit_on_dark) or q_yarn - q_bench < MIN_CHROMA_GAP:
         return sep
     # the colour of a half-yarn, half-bench mixture, i.e. of a pixel on the true edge
     rb = xr[:, 2] - xr[:, 0]
     mix_rb = 0.5 * (np.median(rb[is_yarn]) + np.median(rb[~is_yarn]))
-    return replace(sep, chroma=float(mix_rb / (0.5 * (bench + yarn) + CHROMA_FLOOR)))
+    return replace(sep, chroma=float(mix_rb / (0.5 * (bench + yarn) + CHROMA_FLOOR)),
+                   dark_bench=bool(front_lit_on_dark))
 
 
 def _scale(sep: Separation) -> float:
@@ -190,7 +201,10 @@ def decide(score: np.ndarray, grey: np.ndarray | None, sep: Separation,
     gap = FLAT_YARN - FLAT_BENCH
     yarn = _local_steps(flat, FLAT_BENCH + BENCH_STRICT * gap, STEP_MIN * gap,
                         FLAT_BENCH + BENCH_SHARE * gap, px_per_mm)
-    if grey is not None:
+    if grey is not None and sep.dark_bench:
+        # as brown as the yarn and not as dark as the bench: a flank turned from the light
+        yarn[(grey == 0) & (flat > FLAT_BENCH + FLANK_SHARE * gap)] = 1
+    elif grey is not None:
         yarn[(grey > 0) & (flat < FLAT_YARN)] = 0  # grey and lighter than the yarn
     return yarn
 

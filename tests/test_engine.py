@@ -211,3 +211,11 @@ def test_frayed_fibres_across_a_cut_do_not_close_it(inspector):
                  (40, 70, 110), 1)
     result, _ = run(inspector, img)
     assert [d.type for d in result.defects] == ["broken_strand"]
+
+
+def test_no_whole_opening_in_view_is_an_error(inspector):
+    """Strands in view but every clear region runs off the edge: a clear error, not a crash."""
+    img = grid_net(1200, 900, S, (200.0, 150.0), 6.0, bench=150, offset=(-50.0, -40.0))
+    result, analysis = run(inspector, img)
+    assert result.verdict == "error" and analysis is None
+    assert "only 0 measurable openings" in result.error
