@@ -58,12 +58,13 @@ class Segments:
     a: np.ndarray
     b: np.ndarray
     vertical: np.ndarray  # True: a vertical strand between left a and right b
-    width_px: np.ndarray
+    width_px: np.ndarray  # median over the samples along the central half
+    min_px: np.ndarray  # the narrowest sample
     box: np.ndarray  # (M, 4) x, y, w, h in mesh-aligned pixels
 
     def subset(self, keep: np.ndarray) -> Segments:
         return Segments(self.a[keep], self.b[keep], self.vertical[keep], self.width_px[keep],
-                        self.box[keep])
+                        self.min_px[keep], self.box[keep])
 
 
 def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float) -> Openings:
@@ -219,6 +220,7 @@ def strand_segments(op: Openings, yarn: np.ndarray, a: np.ndarray, b: np.ndarray
     half = int(0.45 * pitch)
     offs = np.arange(-half, half + 1)
     widths = np.zeros(len(a))
+    narrowest = np.zeros(len(a))
     boxes = np.zeros((len(a), 4))
     h, w = yarn.shape
     for is_v in (True, False):
@@ -239,10 +241,12 @@ def strand_segments(op: Openings, yarn: np.ndarray, a: np.ndarray, b: np.ndarray
         across = np.broadcast_to(across, along.shape)
         rr, cc = (along, across) if is_v else (across, along)
         vals = yarn[np.clip(rr, 0, h - 1), np.clip(cc, 0, w - 1)] > 0
-        widths[s] = np.median(vals.sum(2), axis=1)
+        counts = vals.sum(2)
+        widths[s] = np.median(counts, axis=1)
+        narrowest[s] = counts.min(axis=1)
         ext = widths[s]
         if is_v:
             boxes[s] = np.stack([mid - ext / 2, lo, ext, hi - lo], 1)
         else:
             boxes[s] = np.stack([lo, mid - ext / 2, hi - lo, ext], 1)
-    return Segments(a, b, vertical, widths, boxes)
+    return Segments(a, b, vertical, widths, narrowest, boxes)

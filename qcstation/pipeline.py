@@ -192,7 +192,7 @@ def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
     merged = structural.merged_findings(op, cells, TEAR_GAP * strand_px)
     findings = ([f for f in merged if not (seen and _gap_hidden(f.box, seen, strand_px))]
                 + structural.irregular_findings(op, lat, single)
-                + structural.thin_findings(seg, min_strand_mm * s))
+                + structural.thin_findings(seg, min_strand_mm * s, segment.HAIR_MM * s))
     return Measurement(_mesh_stats(op, regular, clear, s), regular, tuple(findings))
 
 

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from netimg import grid_net, ideal_calibration
 
+from qcstation.mesh import Segments
 from qcstation.pipeline import Inspector, measure
 from qcstation.spec import load_spec
-from qcstation.structural import Appearance
+from qcstation.structural import Appearance, thin_findings
 
 SPEC = load_spec("specs/kr-coirnet-25.toml")
 S = 4.0  # px per mm of the drawn nets
@@ -219,3 +220,15 @@ def test_no_whole_opening_in_view_is_an_error(inspector):
     result, analysis = run(inspector, img)
     assert result.verdict == "error" and analysis is None
     assert "only 0 measurable openings" in result.error
+
+
+def test_segment_thinner_than_a_hair_somewhere_is_broken():
+    """Thin strands are thin all along; a cut bridged by a few fibres narrows below a hair."""
+    seg = Segments(a=np.array([0, 2, 4]), b=np.array([1, 3, 5]),
+                   vertical=np.array([True, True, False]),
+                   width_px=np.array([7.0, 8.0, 20.0]),  # median widths, 3 px/mm
+                   min_px=np.array([6.0, 2.0, 19.0]),  # narrowest sample along each
+                   box=np.array([[10, 0, 7, 60], [80, 0, 8, 60], [0, 90, 60, 20]], float))
+    found = thin_findings(seg, min_strand_px=12.0, hair_px=3.6)
+    assert [(f.type, f.members) for f in found] == [("thin_strand", (0, 1)),
+                                                    ("broken_strand", (2, 3))]
