@@ -46,6 +46,7 @@ class AppearanceModel(Protocol):
     """A detector of appearance defects (foreign matter, stains, loose fibres)."""
 
     info: ModelInfo
+    px_per_mm: float  # the scale of the views it works on
 
     def analyse(self, view: np.ndarray, valid: np.ndarray,
                 px_per_mm: float) -> structural.Appearance:
@@ -90,7 +91,7 @@ class Inspector:
             raise ImageError(
                 f"only {len(op)} measurable openings in view, the spec needs at least "
                 f"{self.spec.mesh.min_openings}; lay more of the net flat under the camera")
-        seen = self.model.analyse(bv.view, bv.valid, bv.px_per_mm) if self.model else None
+        seen = self._appearance(bv) if self.model else None
         m = measure(bv, op, self.spec.mesh.min_strand_mm, seen)
         findings = list(m.findings) + (seen.findings if seen else [])
         back = cv2.invertAffineTransform(bv.to_mesh)
@@ -102,6 +103,13 @@ class Inspector:
                           model=self.model.info if self.model else None,
                           error=reasons[0] if verdict == "error" else None)
         return insp, Analysis(bv, op, m.regular, tuple(findings))
+
+    def _appearance(self, bv: BenchView) -> structural.Appearance:
+        """The defect model on a view made at its own scale straight from the rectified image
+        (one resampling), its findings brought back to the bench view's pixels."""
+        m = self.model.px_per_mm
+        view, valid = bv.at_scale(m)
+        return self.model.analyse(view, valid, m).scaled(bv.px_per_mm / m)
 
     def bench_view(self, image: np.ndarray) -> BenchView:
         """Rectify, separate yarn from openings, and turn the masks onto the mesh axes.
@@ -152,9 +160,18 @@ class BenchView:
     def openings(self) -> meshmod.Openings:
         return meshmod.find_openings(self.open_mask, self.valid, self.px_per_mm)
 
+    def at_scale(self, px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:
+        """The colour view and its valid mask turned onto the mesh axes at another scale."""
+        k = px_per_mm / self.px_per_mm
+        h, w = self.valid.shape
+        size = (max(1, round(w * k)), max(1, round(h * k)))
+        m = self.to_mesh * k
+        view = cv2.warpAffine(self.rect, m, size, flags=cv2.INTER_LINEAR)
+        return view, cv2.resize(self.valid, size, interpolation=cv2.INTER_NEAREST)
+
     @cached_property
     def view(self) -> np.ndarray:
-        """The colour view turned onto the mesh axes (for drawing and the defect model)."""
+        """The colour view turned onto the mesh axes (for drawing)."""
         h, w = self.valid.shape
         return cv2.warpAffine(self.rect, self.to_mesh, (w, h), flags=cv2.INTER_LINEAR)
 

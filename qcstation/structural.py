@@ -36,6 +36,13 @@ class Appearance:
     hidden: np.ndarray  # uint8 (rows, cols) of cells, 1 = hidden
     cell_px: float
 
+    def scaled(self, k: float) -> Appearance:
+        """The same, in the pixels of a view `k` times finer."""
+        found = [Finding(f.type, (f.box[0] * k, f.box[1] * k, f.box[2] * k, f.box[3] * k),
+                         (f.size_px[0] * k, f.size_px[1] * k), f.score, f.members)
+                 for f in self.findings]
+        return Appearance(found, self.hidden, self.cell_px * k)
+
     def hidden_share(self, x: float, y: float, r: float) -> float:
         """Share of the square within `r` view pixels of (x, y) that is hidden."""
         c = self.cell_px

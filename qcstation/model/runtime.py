@@ -55,6 +55,7 @@ class DefectModel:
         self.session = session
         self.card = card
         self.info = ModelInfo(card.name, card.sha256)
+        self.px_per_mm = card.px_per_mm  # the scale of the views it works on
         self._input = session.get_inputs()[0].name
 
     @staticmethod
