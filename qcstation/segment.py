@@ -225,11 +225,14 @@ def _local_steps(flat: np.ndarray, strict: float, step_min: float, low: float,
     r = max(2, int(round(EDGE_MM * px_per_mm)))
     box = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
     smooth = cv2.blur(flat, (3, 3))
-    hi = cv2.dilate(smooth, box).astype(np.int16)
-    lo = cv2.erode(smooth, box).astype(np.int16)
-    step = 2 * flat.astype(np.int16) > hi + lo
-    at_edge = (lo < strict) & (hi - lo > step_min)
-    return np.where(at_edge, step, flat > low).astype(np.uint8)
+    hi = cv2.dilate(smooth, box)
+    lo = cv2.erode(smooth, box)
+    f16 = flat.astype(np.int16)
+    step = (f16 - lo) > (hi.astype(np.int16) - f16)  # flat above the middle of hi and lo
+    at_edge = (lo < strict) & (cv2.subtract(hi, lo) > step_min)
+    out = flat > low
+    np.copyto(out, step, where=at_edge)
+    return out.view(np.uint8)
 
 
 def mesh_angle(yarn_small: np.ndarray, valid: np.ndarray) -> float:
