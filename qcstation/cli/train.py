@@ -43,6 +43,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="share of crops with a painted stain (default 0.3)",
     )
     p.add_argument(
+        "--widths",
+        type=int,
+        nargs=4,
+        metavar="C",
+        help="channels at 1/2, 1/4, 1/8 and 1/16 of the input (default 12 16 32 48)",
+    )
+    p.add_argument(
         "--init",
         type=Path,
         metavar="ONNX",
@@ -62,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
         raise DataError("--epochs, --steps, --batch and --threads must be 1 or more.")
     if not (0 < args.lr < 1 and 0 <= args.p_stain <= 1):
         raise DataError("--lr must lie in (0, 1) and --p-stain in [0, 1].")
+    if args.widths is not None and not all(4 <= c <= 256 for c in args.widths):
+        raise DataError("--widths takes four channel counts between 4 and 256.")
     if args.init is not None and not args.init.is_file():
         raise DataError(f"--init {args.init} is not a file; give an exported .onnx model.")
     # idle OpenMP threads must sleep, not spin: on a busy 2-core machine spinning made
@@ -88,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         lr=args.lr,
         p_stain=args.p_stain,
         init=str(args.init) if args.init else "",
+        **({"widths": tuple(args.widths)} if args.widths else {}),
     )
     command = shlex.join(["qcstation", *sys.argv[1:]])
     train_and_export(list(args.data), args.out, cfg, command)

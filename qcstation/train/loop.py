@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from ..model.card import CLASSES
 from . import augment
 from .data import IGNORE, Sample
-from .net import OUTPUT_STRIDE, UNet
+from .net import OUTPUT_STRIDE, WIDTHS, UNet
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ class TrainConfig:
     seed: int = 1
     max_weight: float = 4.0
     init: str = ""  # an exported model whose weights training starts from ("": from scratch)
+    widths: tuple[int, int, int, int] = WIDTHS  # channels at 1/2, 1/4, 1/8, 1/16 (from scratch)
 
 
 def class_weights(rng: np.random.Generator, samples: list[Sample], cfg: TrainConfig) -> np.ndarray:
@@ -74,7 +75,7 @@ def train(
     seed; prints one progress line per epoch."""
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    model = UNet(len(CLASSES)) if init is None else init.train()
+    model = UNet(len(CLASSES), cfg.widths) if init is None else init.train()
     weights = class_weights(rng, train_set, cfg)
     shown = dict(zip(CLASSES, np.round(weights, 2).tolist(), strict=True))
     print(f"class weights: {shown}", flush=True)

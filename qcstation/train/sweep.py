@@ -36,31 +36,53 @@ GAPS_MM = (6.0, 12.0)
 
 
 class Recorder:
-    """Stands in for a DefectModel in the Inspector: runs it, keeps what `find` saw."""
+    """Stands in for a DefectModel in the Inspector: runs it unchanged, and keeps the
+    probabilities (and how cells map to the view) of the last frame."""
 
     def __init__(self, model):
         self.model = model
         self.card = model.card
         self.info = model.info
         self.last = None
+        self._probs = None
+        run = model.probabilities
 
-    def find(self, view, valid, px_per_mm):
+        def recording(x):
+            self._probs = run(x)
+            return self._probs
+
+        model.probabilities = recording
+
+    def __getattr__(self, name):  # anything else the Inspector asks of the model
+        return getattr(self.model, name)
+
+    def _keep(self, view, valid, px_per_mm) -> None:
         import cv2
 
-        from ..model.preprocess import normalise, to_model_scale
-        from ..model.regions import find_defects
+        from ..model.preprocess import to_model_scale
 
         m = self.card.px_per_mm
         img = to_model_scale(view, px_per_mm, m)
         val = to_model_scale(valid, px_per_mm, m, cv2.INTER_NEAREST)
-        probs = self.model.probabilities(normalise(img, val))
+        probs = self._probs
         cells = (
             cv2.resize(val, (probs.shape[2], probs.shape[1]), interpolation=cv2.INTER_NEAREST) > 0
         )
         s = self.card.output_stride
         scale = 0.5 * (img.shape[1] / view.shape[1] + img.shape[0] / view.shape[0])
-        self.last = (probs.astype(np.float16), cells, s / m, s / scale)
-        return find_defects(probs, cells, s / m, s / scale, self.card.thresholds)
+        # cells in px of `view`; px_per_mm says which view that was (the Inspector scales
+        # findings from it to its bench view)
+        self.last = (probs.astype(np.float16), cells, s / m, s / scale, px_per_mm)
+
+    def analyse(self, view, valid, px_per_mm):
+        out = self.model.analyse(view, valid, px_per_mm)
+        self._keep(view, valid, px_per_mm)
+        return out
+
+    def find(self, view, valid, px_per_mm):
+        out = self.model.find(view, valid, px_per_mm)
+        self._keep(view, valid, px_per_mm)
+        return out
 
 
 @dataclass
@@ -97,7 +119,8 @@ def cache(folder: Path, model_path: Path | None, threads: int) -> list[Cached]:
         if analysis is None or rec.last is None:
             out.append(Cached(truth["image"], app, None, None, 0, 0, None, 0, image.shape))
             continue
-        probs, cells, cell_mm, cell_px = rec.last
+        probs, cells, cell_mm, cell_px, view_px_per_mm = rec.last
+        cell_px *= analysis.bench.px_per_mm / view_px_per_mm
         back = cv2.invertAffineTransform(analysis.bench.to_mesh)
         out.append(
             Cached(
