@@ -60,11 +60,12 @@ class Segments:
     vertical: np.ndarray  # True: a vertical strand between left a and right b
     width_px: np.ndarray  # median over the samples along the central half
     min_px: np.ndarray  # the narrowest sample
+    core_px: np.ndarray  # the narrowest sample of the yarn's core
     box: np.ndarray  # (M, 4) x, y, w, h in mesh-aligned pixels
 
     def subset(self, keep: np.ndarray) -> Segments:
         return Segments(self.a[keep], self.b[keep], self.vertical[keep], self.width_px[keep],
-                        self.min_px[keep], self.box[keep])
+                        self.min_px[keep], self.core_px[keep], self.box[keep])
 
 
 def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float) -> Openings:
@@ -213,7 +214,8 @@ def neighbour_pairs(lat: Lattice, regular: np.ndarray) -> tuple[np.ndarray, np.n
     return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_v)
 
 
-def strand_segments(op: Openings, yarn: np.ndarray, a: np.ndarray, b: np.ndarray,
+def strand_segments(op: Openings, yarn: np.ndarray, core: np.ndarray, a: np.ndarray,
+                    b: np.ndarray,
                     vertical: np.ndarray, pitch: float) -> Segments:
     """Yarn counted across each strand between neighbours, over the segment's central half."""
     t = (np.arange(SEGMENT_SAMPLES) + 0.5) / SEGMENT_SAMPLES * 0.5 + 0.25
@@ -221,6 +223,7 @@ def strand_segments(op: Openings, yarn: np.ndarray, a: np.ndarray, b: np.ndarray
     offs = np.arange(-half, half + 1)
     widths = np.zeros(len(a))
     narrowest = np.zeros(len(a))
+    core_min = np.zeros(len(a))
     boxes = np.zeros((len(a), 4))
     h, w = yarn.shape
     for is_v in (True, False):
@@ -244,9 +247,10 @@ def strand_segments(op: Openings, yarn: np.ndarray, a: np.ndarray, b: np.ndarray
         counts = vals.sum(2)
         widths[s] = np.median(counts, axis=1)
         narrowest[s] = counts.min(axis=1)
+        core_min[s] = (core[np.clip(rr, 0, h - 1), np.clip(cc, 0, w - 1)] > 0).sum(2).min(axis=1)
         ext = widths[s]
         if is_v:
             boxes[s] = np.stack([mid - ext / 2, lo, ext, hi - lo], 1)
         else:
             boxes[s] = np.stack([lo, mid - ext / 2, hi - lo, ext], 1)
-    return Segments(a, b, vertical, widths, narrowest, boxes)
+    return Segments(a, b, vertical, widths, narrowest, core_min, boxes)

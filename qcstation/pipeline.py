@@ -137,13 +137,14 @@ class Inspector:
         small_turn[:, 2] /= f
         local = cv2.warpAffine(local_small, small_turn, (-(-size[0] // f), -(-size[1] // f)),
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        yarn = segment.decide(score, None if grey is None else turn(grey), sep, local, s)
+        yarn, core = segment.decide(score, None if grey is None else turn(grey), sep, local, s)
+        core = segment.bridge_grooves(core & yarn, s)
         yarn &= valid > 0
         # Hairs and frayed fibres go before grooves are bridged, so fibres lying along a
         # strand's edge or along a cut are not joined into strand.
         yarn = segment.bridge_grooves(segment.remove_hairs(yarn, s), s)
         open_mask = ((yarn == 0) & (valid > 0)).astype(np.uint8)
-        return BenchView(rect, valid, yarn, open_mask, to_mesh, s)
+        return BenchView(rect, valid, yarn, open_mask, core, to_mesh, s)
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ class BenchView:
     valid: np.ndarray  # uint8, 255 where the mesh-aligned view shows the image
     yarn: np.ndarray  # uint8 0/1, hairs removed
     open_mask: np.ndarray  # uint8 0/1, not yarn
+    core: np.ndarray  # uint8 0/1, the yarn's core (segment.decide)
     to_mesh: np.ndarray  # 2x3 affine: rectified px -> mesh-aligned px
     px_per_mm: float
 
@@ -203,13 +205,18 @@ def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
     appearance = seen.findings if seen else []
     regular = single & ~_under(op, [f.box for f in appearance if f.type in COVERING])
     a, b, vertical = meshmod.neighbour_pairs(lat, single)
-    seg = meshmod.strand_segments(op, bv.yarn, a, b, vertical, 0.5 * (lat.pitch_x + lat.pitch_y))
+    seg = meshmod.strand_segments(op, bv.yarn, bv.core, a, b, vertical,
+                                  0.5 * (lat.pitch_x + lat.pitch_y))
+    cut = seg.core_px < 1  # no strand body across somewhere: only loose fibres bridge it
+    regular[seg.a[cut]] = regular[seg.b[cut]] = False
     clear = seg.subset(regular[seg.a] & regular[seg.b])
     strand_px = float(np.median(seg.width_px)) if len(seg.width_px) else 0.0
-    merged = structural.merged_findings(op, cells, TEAR_GAP * strand_px)
+    merged = structural.merged_findings(op, cells, TEAR_GAP * strand_px,
+                                        (seg.a[cut], seg.b[cut]))
     findings = ([f for f in merged if not (seen and _gap_hidden(f.box, seen, strand_px))]
                 + structural.irregular_findings(op, lat, single)
-                + structural.thin_findings(seg, min_strand_mm * s, segment.HAIR_MM * s))
+                + structural.thin_findings(seg.subset(~cut), min_strand_mm * s,
+                                           segment.HAIR_MM * s))
     return Measurement(_mesh_stats(op, regular, clear, s), regular, tuple(findings))
 
 

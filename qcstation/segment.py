@@ -45,6 +45,7 @@ CHROMA_FLOOR = 30.0  # grey levels added to the brightness so dark noise has no 
 MIN_CHROMA_GAP = 0.06  # yarn must be this much browner than the bench to judge by colour
 FRONT_LIT_MIN = 0.2  # front-lit yarn reflects at least this share of a light bench's light
 FLANK_SHARE = 0.16  # on a dark bench, brown pixels this share above the bench level are yarn
+CORE_SHARE = 0.7  # on a light bench, a strand body is this dark somewhere across, everywhere
 
 
 @dataclass(frozen=True)
@@ -195,8 +196,12 @@ def flat_u8(score: np.ndarray, sep: Separation, local_small: np.ndarray) -> np.n
 
 
 def decide(score: np.ndarray, grey: np.ndarray | None, sep: Separation,
-           local_small: np.ndarray, px_per_mm: float) -> np.ndarray:
-    """Yarn mask (uint8 1 = yarn) by steps 4-6 above, from the score and the grey test."""
+           local_small: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    """Yarn mask (uint8 1 = yarn) by steps 4-6 above, from the score and the grey test; and
+    the yarn's core. On a light bench (or a backlit panel) the core is where the score is
+    CORE_SHARE of the way to the yarn's level: a strand body is that dark somewhere across it
+    all along, pale loose fibres bridging a cut are not. On a dark bench, fibres lit from the
+    front look like yarn, so the core is the yarn mask itself."""
     flat = flat_u8(score, sep, local_small)
     gap = FLAT_YARN - FLAT_BENCH
     yarn = _local_steps(flat, FLAT_BENCH + BENCH_STRICT * gap, STEP_MIN * gap,
@@ -206,7 +211,9 @@ def decide(score: np.ndarray, grey: np.ndarray | None, sep: Separation,
         yarn[(grey == 0) & (flat > FLAT_BENCH + FLANK_SHARE * gap)] = 1
     elif grey is not None:
         yarn[(grey > 0) & (flat < FLAT_YARN)] = 0  # grey and lighter than the yarn
-    return yarn
+    if float(sep.weights.sum()) >= 0:  # yarn lighter than the bench: lit fibres look like it
+        return yarn, yarn
+    return yarn, (flat > FLAT_BENCH + CORE_SHARE * gap).view(np.uint8)
 
 
 def grey_mask(bgr: np.ndarray, sep: Separation) -> np.ndarray | None:

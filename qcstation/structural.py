@@ -74,34 +74,46 @@ def fragments(op: Openings, cells: np.ndarray) -> np.ndarray:
     return single & (op.area < FRAGMENT_SHARE * np.median(op.area[single]))
 
 
-def merged_findings(op: Openings, cells: np.ndarray, gap_px: float) -> list[Finding]:
+def merged_findings(op: Openings, cells: np.ndarray, gap_px: float,
+                    joins: tuple[np.ndarray, np.ndarray] = (np.zeros(0, int), np.zeros(0, int))
+                    ) -> list[Finding]:
     """Merged openings: two cells a broken strand, three or more a hole.
 
-    Merged regions closer than `gap_px` are one tear: a loose knot with its frayed fibres can
-    lie across a tear and split it in the mask. Two tears with a whole strand between them
-    are a strand width apart, so `gap_px` is set below that (pipeline.TEAR_GAP).
+    Openings in `joins` (pairs a, b) are one region: the strand between them is cut though
+    loose fibres still bridge it in the mask. Merged regions closer than `gap_px` are one
+    tear: a loose knot with its frayed fibres can lie across a tear and split it in the mask.
+    Two tears with a whole strand between them are a strand width apart, so `gap_px` is set
+    below that (pipeline.TEAR_GAP).
     """
-    idx = np.flatnonzero(cells > 1)
-    group = list(range(len(idx)))
+    group = np.arange(len(op))
+
+    def join(a: int, b: int) -> None:
+        ga, gb = group[a], group[b]
+        if ga != gb:
+            group[group == gb] = ga
+
+    for a, b in zip(*joins, strict=True):
+        join(int(a), int(b))
+    joined = np.bincount(group, minlength=len(op))[group] > 1
+    idx = np.flatnonzero((cells > 1) | joined)
     x0, y0 = op.x0[idx], op.y0[idx]
     x1, y1 = x0 + op.bw[idx], y0 + op.bh[idx]
-    for a in range(len(idx)):
-        for b in range(a + 1, len(idx)):
-            apart = max(x0[b] - x1[a], x0[a] - x1[b], y0[b] - y1[a], y0[a] - y1[b])
-            if apart < gap_px:
-                old, new = group[b], group[a]
-                group = [new if g == old else g for g in group]
+    for i in range(len(idx)):
+        for k in range(i + 1, len(idx)):
+            apart = max(x0[k] - x1[i], x0[i] - x1[k], y0[k] - y1[i], y0[i] - y1[k])
+            if apart < gap_px and cells[idx[i]] > 1 and cells[idx[k]] > 1:
+                join(int(idx[i]), int(idx[k]))
     out = []
-    for g in sorted(set(group)):
-        members = [k for k in range(len(idx)) if group[k] == g]
-        n = int(cells[idx[members]].sum())
-        gx0, gy0 = x0[members].min(), y0[members].min()
-        box = (float(gx0), float(gy0), float(x1[members].max() - gx0),
-               float(y1[members].max() - gy0))
-        size = ((float(op.span_w[idx[members[0]]]), float(op.span_h[idx[members[0]]]))
+    for g in np.unique(group[idx]):
+        members = idx[group[idx] == g]
+        n = int(cells[members].sum())
+        k = np.searchsorted(idx, members)
+        gx0, gy0 = x0[k].min(), y0[k].min()
+        box = (float(gx0), float(gy0), float(x1[k].max() - gx0), float(y1[k].max() - gy0))
+        size = ((float(op.span_w[members[0]]), float(op.span_h[members[0]]))
                 if len(members) == 1 else (box[2], box[3]))
         out.append(Finding("broken_strand" if n == 2 else "hole", box, size,
-                           float(min(1.0, 0.6 + 0.1 * n)), tuple(int(i) for i in idx[members])))
+                           float(min(1.0, 0.6 + 0.1 * n)), tuple(int(i) for i in members)))
     return out
 
 

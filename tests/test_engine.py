@@ -228,7 +228,20 @@ def test_segment_thinner_than_a_hair_somewhere_is_broken():
                    vertical=np.array([True, True, False]),
                    width_px=np.array([7.0, 8.0, 20.0]),  # median widths, 3 px/mm
                    min_px=np.array([6.0, 2.0, 19.0]),  # narrowest sample along each
+                   core_px=np.array([6.0, 2.0, 19.0]),
                    box=np.array([[10, 0, 7, 60], [80, 0, 8, 60], [0, 90, 60, 20]], float))
     found = thin_findings(seg, min_strand_px=12.0, hair_px=3.6)
     assert [(f.type, f.members) for f in found] == [("thin_strand", (0, 1)),
                                                     ("broken_strand", (2, 3))]
+
+
+def test_pale_fibres_across_a_cut_on_a_light_bench_are_not_a_strand(inspector):
+    """On a light table a strand body is dark all along; a cut bridged by a band of pale
+    loose fibres (as wide as a strand, so no hair test catches it) is still a broken strand."""
+    img = grid_net(1200, 900, S, (25.0, 25.0), 6.0)
+    cut(img, 100, 42, 106, 67)
+    img[int(44 * S):int(65 * S), int(101 * S):int(105 * S)] = (115, 130, 150)  # pale fibres
+    result, _ = run(inspector, img)
+    assert [d.type for d in result.defects] == ["broken_strand"]
+    x, y, w, h = result.defects[0].bbox_px
+    assert x < 103 * S < x + w and y < 55 * S < y + h
