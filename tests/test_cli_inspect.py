@@ -117,3 +117,12 @@ def test_bad_spec_or_calibration_exit_2_with_one_line(nets, tmp_path, args, word
 def test_missing_arguments_exit_2(nets):
     r = qc("inspect", "--spec", str(SPEC))
     assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_eval_over_several_folders_gives_one_table(nets, tmp_path):
+    r = qc("eval", str(nets), str(nets), "--no-model")
+    assert r.returncode == 0, r.stderr
+    assert "| all | 16 |" in r.stdout
+    r = qc("eval", str(nets), str(nets), "--calibration", str(nets / "calibration.json"))
+    assert r.returncode == 2 and "--calibration applies to one folder" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

@@ -1,4 +1,4 @@
-"""`qcstation eval DIR`: inspect a ground-truth folder and print the accuracy table."""
+"""`qcstation eval DIR [DIR...]`: inspect ground-truth folders and print the accuracy table."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ logger = logging.getLogger(__name__)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("dir", type=Path, help="folder written by `qcstation synth` (NNNN.jpg + .json)")
+    p.add_argument("dirs", type=Path, nargs="+", metavar="DIR",
+                   help="folder written by `qcstation synth` (NNNN.jpg + .json); several "
+                   "folders give one table over all their photos")
     p.add_argument("--spec", type=Path, help="buyer spec (default: the one the set was made for)")
     p.add_argument("--calibration", type=Path,
                    help="calibration JSON (default: DIR/calibration.json, made from DIR/calib/)")
@@ -30,25 +32,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    d: Path = args.dir
-    truths = sorted(d.glob("[0-9][0-9][0-9][0-9].json"))
-    if not truths:
-        raise DataError(f"{d}: no ground-truth files (NNNN.json); make a set with "
-                        "`qcstation synth --out DIR --n N --seed S`")
-    spec = load_spec(args.spec or _dataset_spec(d))
-    cal = load_calibration(args.calibration) if args.calibration else _calibration(d)
-    inspector = Inspector(spec, cal, model=load_model(args))
-    pairs = []
-    for tpath in truths:
-        truth = json.loads(tpath.read_text())
-        result = inspect_file(inspector, d / truth["image"], args.out)
-        logger.info("%s: %s (truth %s)", truth["image"], result.verdict, truth["verdict"])
-        pairs.append((truth, result))
+    if args.calibration and len(args.dirs) > 1:
+        raise DataError("--calibration applies to one folder; each folder of several is "
+                        "inspected with its own DIR/calibration.json")
+    model = load_model(args)
+    pairs, names = [], []
+    for d in args.dirs:
+        truths = sorted(d.glob("[0-9][0-9][0-9][0-9].json"))
+        if not truths:
+            raise DataError(f"{d}: no ground-truth files (NNNN.json); make a set with "
+                            "`qcstation synth --out DIR --n N --seed S`")
+        spec = load_spec(args.spec or _dataset_spec(d))
+        cal = load_calibration(args.calibration) if args.calibration else _calibration(d)
+        inspector = Inspector(spec, cal, model=model)
+        for tpath in truths:
+            truth = json.loads(tpath.read_text())
+            result = inspect_file(inspector, d / truth["image"], args.out)
+            logger.info("%s: %s (truth %s)", truth["image"], result.verdict, truth["verdict"])
+            pairs.append((truth, result))
+        names.append(f"{d} (spec {spec.name})")
     tallies = evaluate(pairs)
     if args.json:
         print(json.dumps({k: summary(v) for k, v in tallies.items()}, indent=1))
     else:
-        print(f"{d}: {len(pairs)} images, spec {spec.name}\n")
+        print(f"{', '.join(names)}: {len(pairs)} images\n")
         print(format_table(tallies))
     return 0
 
