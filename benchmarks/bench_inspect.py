@@ -89,8 +89,7 @@ def bench_size(size: tuple[int, int], repeats: int, seed: int) -> dict:
         rows.append({
             "full": median_ms(lambda image=image: inspector.inspect(image, "b"), repeats),
             "with_model": median_ms(lambda image=image: with_model.inspect(image, "b"), repeats),
-            "model": median_ms(lambda bv=bv: model.find(bv.view, bv.valid, bv.px_per_mm),
-                               repeats),
+            "model": median_ms(lambda bv=bv: with_model.appearance(bv), repeats),
             "view": median_ms(lambda image=image: inspector.bench_view(image), repeats),
             "measure": median_ms(ours, repeats),
             "baseline": median_ms(naive, max(3, repeats // 3)),

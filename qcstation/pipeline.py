@@ -91,7 +91,7 @@ class Inspector:
             raise ImageError(
                 f"only {len(op)} measurable openings in view, the spec needs at least "
                 f"{self.spec.mesh.min_openings}; lay more of the net flat under the camera")
-        seen = self._appearance(bv) if self.model else None
+        seen = self.appearance(bv) if self.model else None
         m = measure(bv, op, self.spec.mesh.min_strand_mm, seen)
         findings = list(m.findings) + (seen.findings if seen else [])
         back = cv2.invertAffineTransform(bv.to_mesh)
@@ -104,7 +104,7 @@ class Inspector:
                           error=reasons[0] if verdict == "error" else None)
         return insp, Analysis(bv, op, m.regular, tuple(findings))
 
-    def _appearance(self, bv: BenchView) -> structural.Appearance:
+    def appearance(self, bv: BenchView) -> structural.Appearance:
         """The defect model on a view made at its own scale straight from the rectified image
         (one resampling), its findings brought back to the bench view's pixels."""
         m = self.model.px_per_mm
