@@ -138,11 +138,11 @@ class Inspector:
         local = cv2.warpAffine(local_small, small_turn, (-(-size[0] // f), -(-size[1] // f)),
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         yarn, core = segment.decide(score, None if grey is None else turn(grey), sep, local, s)
-        core = segment.bridge_grooves(core & yarn, s)
         yarn &= valid > 0
         # Hairs and frayed fibres go before grooves are bridged, so fibres lying along a
         # strand's edge or along a cut are not joined into strand.
         yarn = segment.bridge_grooves(segment.remove_hairs(yarn, s), s)
+        core = yarn if core is None else segment.bridge_grooves(core & yarn, s)
         open_mask = ((yarn == 0) & (valid > 0)).astype(np.uint8)
         return BenchView(rect, valid, yarn, open_mask, core, to_mesh, s)
 

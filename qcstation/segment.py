@@ -196,12 +196,12 @@ def flat_u8(score: np.ndarray, sep: Separation, local_small: np.ndarray) -> np.n
 
 
 def decide(score: np.ndarray, grey: np.ndarray | None, sep: Separation,
-           local_small: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:
+           local_small: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, np.ndarray | None]:
     """Yarn mask (uint8 1 = yarn) by steps 4-6 above, from the score and the grey test; and
     the yarn's core. On a light bench (or a backlit panel) the core is where the score is
     CORE_SHARE of the way to the yarn's level: a strand body is that dark somewhere across it
     all along, pale loose fibres bridging a cut are not. On a dark bench, fibres lit from the
-    front look like yarn, so the core is the yarn mask itself."""
+    front look like yarn: no core is given (None), the yarn mask stands for it."""
     flat = flat_u8(score, sep, local_small)
     gap = FLAT_YARN - FLAT_BENCH
     yarn = _local_steps(flat, FLAT_BENCH + BENCH_STRICT * gap, STEP_MIN * gap,
@@ -212,7 +212,7 @@ def decide(score: np.ndarray, grey: np.ndarray | None, sep: Separation,
     elif grey is not None:
         yarn[(grey > 0) & (flat < FLAT_YARN)] = 0  # grey and lighter than the yarn
     if float(sep.weights.sum()) >= 0:  # yarn lighter than the bench: lit fibres look like it
-        return yarn, yarn
+        return yarn, None
     return yarn, (flat > FLAT_BENCH + CORE_SHARE * gap).view(np.uint8)
 
 
