@@ -16,11 +16,12 @@ from ..calibration import calibrate_images
 from ..calibration_io import save_calibration
 from ..imageio import read_image
 from ..pipeline import Inspector
+from ..resources import shipped
 from ..spec import load_spec
 from ..synth.dataset import write_dataset
 from .inspect_cmd import add_model_arguments, inspect_file, load_model, summary_line
 
-DEFAULT_SPEC = Path(__file__).resolve().parents[2] / "specs" / "kr-coirnet-25.toml"
+DEFAULT_SPEC = shipped("specs/kr-coirnet-25.toml")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -9,10 +9,11 @@ import time
 from pathlib import Path
 
 from ..errors import DataError
+from ..resources import shipped
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SPEC = "specs/kr-coirnet-25.toml"
+DEFAULT_SPEC = shipped("specs/kr-coirnet-25.toml")
 MAX_IMAGES = 99_999
 
 
@@ -26,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--spec",
         default=DEFAULT_SPEC,
         type=Path,
-        help=f"buyer spec whose mesh the nets are drawn around (default {DEFAULT_SPEC})",
+        help="buyer spec whose mesh the nets are drawn around "
+        "(default: the shipped specs/kr-coirnet-25.toml)",
     )
     parser.add_argument(
         "--size", default="1600x1200", help="image size WxH in px (default 1600x1200)"

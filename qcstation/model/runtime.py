@@ -12,6 +12,7 @@ from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 
 from ..domain import ModelInfo
 from ..errors import ModelError
+from ..resources import shipped
 from ..structural import Appearance, Finding
 from .card import CLASSES, ModelCard, load_card, sha256_of
 from .preprocess import normalise, pad_to_multiple, to_model_scale
@@ -22,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 HIDING = ("foreign_matter", "stain")  # classes that hide the yarn or bench under them
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "defects-v1.onnx"
+DEFAULT_MODEL = shipped("models/defects-v1.onnx")
 _ORT_ERRORS = (
     ort_state.Fail,
     ort_state.InvalidArgument,
