@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 COVERING = ("foreign_matter", "loose_fibres")  # defects that lie over openings, hiding them
 HIDDEN_GAP = 0.4  # merged openings whose gap is hidden this much are not reported as broken
 TEAR_GAP = 0.8  # merged regions closer than this share of a strand width are one tear
+STACK_GAP = 1.5  # ... and pairs of merged openings side by side, one strand apart
 MIN_SEPARATION = 2.5  # yarn/background cluster distance in pooled std; below it there is no net
 
 
@@ -211,7 +212,7 @@ def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
     regular[seg.a[cut]] = regular[seg.b[cut]] = False
     clear = seg.subset(regular[seg.a] & regular[seg.b])
     strand_px = float(np.median(seg.width_px)) if len(seg.width_px) else 0.0
-    merged = structural.merged_findings(op, cells, TEAR_GAP * strand_px,
+    merged = structural.merged_findings(op, cells, TEAR_GAP * strand_px, STACK_GAP * strand_px,
                                         (seg.a[cut], seg.b[cut]))
     findings = ([f for f in merged if not (seen and _gap_hidden(f.box, seen, strand_px))]
                 + structural.irregular_findings(op, lat, single)

@@ -10,6 +10,7 @@ import numpy as np
 
 from .mesh import Lattice, Openings, Segments
 
+STACK_OVERLAP = 0.7  # two 2-cell regions side by side overlap by this share of their length
 FRAGMENT_SHARE = 0.3  # a clear region under this share of the median opening area
 IRREGULAR_SHIFT = 0.22  # a strand segment off its strand's course by this share of an opening
 IRREGULAR_ROWS = 3  # the course: the strand's median over this many segments on each side
@@ -74,7 +75,7 @@ def fragments(op: Openings, cells: np.ndarray) -> np.ndarray:
     return single & (op.area < FRAGMENT_SHARE * np.median(op.area[single]))
 
 
-def merged_findings(op: Openings, cells: np.ndarray, gap_px: float,
+def merged_findings(op: Openings, cells: np.ndarray, gap_px: float, stack_px: float = 0.0,
                     joins: tuple[np.ndarray, np.ndarray] = (np.zeros(0, int), np.zeros(0, int))
                     ) -> list[Finding]:
     """Merged openings: two cells a broken strand, three or more a hole.
@@ -83,7 +84,10 @@ def merged_findings(op: Openings, cells: np.ndarray, gap_px: float,
     loose fibres still bridge it in the mask. Merged regions closer than `gap_px` are one
     tear: a loose knot with its frayed fibres can lie across a tear and split it in the mask.
     Two tears with a whole strand between them are a strand width apart, so `gap_px` is set
-    below that (pipeline.TEAR_GAP).
+    below that (pipeline.TEAR_GAP). Two pairs of merged openings stacked side by side, less
+    than `stack_px` apart, are one hole of 2 x 2 cells: the strand between them crosses a torn
+    crossing (the strand that crossed it is missing on both sides), whether or not loose
+    fibres still tie it to the other side. Pairs end to end (1 x 4) stay two broken strands.
     """
     group = np.arange(len(op))
 
@@ -100,8 +104,12 @@ def merged_findings(op: Openings, cells: np.ndarray, gap_px: float,
     x1, y1 = x0 + op.bw[idx], y0 + op.bh[idx]
     for i in range(len(idx)):
         for k in range(i + 1, len(idx)):
+            if cells[idx[i]] < 2 or cells[idx[k]] < 2:
+                continue
             apart = max(x0[k] - x1[i], x0[i] - x1[k], y0[k] - y1[i], y0[i] - y1[k])
-            if apart < gap_px and cells[idx[i]] > 1 and cells[idx[k]] > 1:
+            if apart < gap_px or (
+                    apart < stack_px and cells[idx[i]] == 2 and cells[idx[k]] == 2
+                    and _stacked((x0[i], y0[i], x1[i], y1[i]), (x0[k], y0[k], x1[k], y1[k]))):
                 join(int(idx[i]), int(idx[k]))
     out = []
     for g in np.unique(group[idx]):
@@ -115,6 +123,17 @@ def merged_findings(op: Openings, cells: np.ndarray, gap_px: float,
         out.append(Finding("broken_strand" if n == 2 else "hole", box, size,
                            float(min(1.0, 0.6 + 0.1 * n)), tuple(int(i) for i in members)))
     return out
+
+
+def _stacked(a, b) -> bool:
+    """Whether boxes (x0, y0, x1, y1) of two 2-cell regions lie side by side along their
+    long axis (overlapping by most of their length there), not end to end."""
+    wa, ha, wb, hb = a[2] - a[0], a[3] - a[1], b[2] - b[0], b[3] - b[1]
+    if (wa > ha) != (wb > hb):
+        return False
+    lo, hi = (0, 2) if wa > ha else (1, 3)
+    overlap = min(a[hi], b[hi]) - max(a[lo], b[lo])
+    return overlap >= STACK_OVERLAP * min(a[hi] - a[lo], b[hi] - b[lo])
 
 
 def irregular_findings(op: Openings, lat: Lattice, measured: np.ndarray) -> list[Finding]:

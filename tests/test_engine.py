@@ -93,7 +93,8 @@ def cut(img, x0_mm, y0_mm, x1_mm, y1_mm, bench=220):
     "cuts, expected",
     [([(100, 12, 106, 36)], "broken_strand"),  # one vertical segment between two crossings
      ([(100, 42, 106, 67)], "broken_strand"),
-     ([(100, 73, 106, 98), (100, 42, 106, 67)], "broken_strand"),  # crossing between: 2
+     ([(100, 42, 106, 67), (162, 42, 168, 67)], "broken_strand"),  # end to end: two
+     ([(100, 73, 106, 98), (100, 42, 106, 67)], "hole"),  # cut on both sides of a crossing
      ([(100, 42, 106, 67), (107, 67, 130, 73)], "hole"),  # two segments: 3 openings merge
      ([(100, 42, 106, 67), (107, 67, 130, 73), (76, 67, 99, 73)], "hole")],
 )
