@@ -75,8 +75,7 @@ def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float) ->
         return _no_openings()
     outer = np.flatnonzero(hierarchy[0, :, 3] < 0)  # the rest are specks inside an opening
     outer_contours = [contours[i] for i in outer]
-    boxes = np.array([cv2.boundingRect(c) for c in outer_contours]).reshape(-1, 4)
-    mom = np.array([_moments(c) for c in outer_contours]).reshape(-1, 3)
+    boxes, mom = _boxes_and_moments(outer_contours)
     big = np.flatnonzero(mom[:, 0] >= MIN_OPENING_MM2 * px_per_mm**2)
     near_edge = big[~_box_inside(boxes[big], valid)]
     touching = np.zeros(len(outer_contours), bool)
@@ -127,9 +126,26 @@ def _touching(contours: list[np.ndarray], valid: np.ndarray) -> np.ndarray:
     return np.maximum.reduceat(out, starts)
 
 
-def _moments(c: np.ndarray) -> tuple[float, float, float]:
-    m = cv2.moments(c)
-    return m["m00"], m["m10"], m["m01"]
+def _boxes_and_moments(contours: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Bounding boxes (x, y, w, h) and polygon moments (m00, m10, m01) of every contour at
+    once (Green's theorem over all their points, as cv2.moments does for a contour)."""
+    n = np.array([len(c) for c in contours])
+    pts = np.concatenate(contours).reshape(-1, 2).astype(np.float64)
+    starts = np.concatenate([[0], np.cumsum(n)[:-1]])
+    nxt = np.arange(len(pts)) + 1
+    nxt[starts + n - 1] = starts  # each contour closes on its first point
+    x, y = pts[:, 0], pts[:, 1]
+    xn, yn = x[nxt], y[nxt]
+    cross = x * yn - xn * y
+    m00 = np.add.reduceat(cross, starts) / 2
+    m10 = np.add.reduceat((x + xn) * cross, starts) / 6
+    m01 = np.add.reduceat((y + yn) * cross, starts) / 6
+    sign = np.where(m00 < 0, -1.0, 1.0)  # orientation: areas are positive
+    x0 = np.minimum.reduceat(x, starts)
+    y0 = np.minimum.reduceat(y, starts)
+    boxes = np.stack([x0, y0, np.maximum.reduceat(x, starts) - x0 + 1,
+                      np.maximum.reduceat(y, starts) - y0 + 1], 1).astype(np.int64)
+    return boxes, np.stack([m00 * sign, m10 * sign, m01 * sign], 1)
 
 
 def _no_openings() -> Openings:
@@ -160,8 +176,10 @@ def _median_lines(ii: np.ndarray, x0, y0, bw, bh) -> np.ndarray:
     rows = np.minimum(rows, ii.shape[0] - 2)
     xa, xb = x0[:, None], (x0 + bw)[:, None]
     counts = (ii[rows + 1, xb] - ii[rows, xb] - ii[rows + 1, xa] + ii[rows, xa]).astype(float)
-    counts[np.arange(n.max())[None, :] >= n[:, None]] = np.nan
-    return np.nanmedian(counts, axis=1)
+    counts[np.arange(n.max())[None, :] >= n[:, None]] = np.inf  # past this box's rows
+    counts.sort(axis=1)
+    rows = np.arange(len(n))
+    return 0.5 * (counts[rows, (n - 1) // 2] + counts[rows, n // 2])
 
 
 def _pitch(profile: np.ndarray, px_per_mm: float) -> tuple[float, float]:
