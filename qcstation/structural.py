@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import cv2
@@ -187,9 +186,10 @@ def _course(pos: np.ndarray, k: int) -> np.ndarray:
         lo, hi = max(0, -d), min(n, n - d)
         near[i, lo:hi] = pos[lo + d:hi + d]
     known = (~np.isnan(near)).sum(0)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no course
-        course = np.nanmedian(near, axis=0)
+    near.sort(axis=0)  # NaN last
+    lo = np.take_along_axis(near, np.maximum(known - 1, 0)[None] // 2, 0)[0]
+    hi = np.take_along_axis(near, known[None] // 2, 0)[0]
+    course = 0.5 * (lo + hi)
     course[known < 3] = np.nan
     return course
 
