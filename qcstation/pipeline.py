@@ -208,7 +208,7 @@ def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
     a, b, vertical = meshmod.neighbour_pairs(lat, single)
     seg = meshmod.strand_segments(op, bv.yarn, bv.core, a, b, vertical,
                                   0.5 * (lat.pitch_x + lat.pitch_y))
-    cut = seg.core_px < 1  # no strand body across somewhere: only loose fibres bridge it
+    cut = structural.cut_segments(seg, segment.HAIR_MM * s)
     regular[seg.a[cut]] = regular[seg.b[cut]] = False
     clear = seg.subset(regular[seg.a] & regular[seg.b])
     strand_px = float(np.median(seg.width_px)) if len(seg.width_px) else 0.0
@@ -216,8 +216,7 @@ def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
                                         (seg.a[cut], seg.b[cut]))
     findings = ([f for f in merged if not (seen and _gap_hidden(f.box, seen, strand_px))]
                 + structural.irregular_findings(op, lat, single)
-                + structural.thin_findings(seg.subset(~cut), min_strand_mm * s,
-                                           segment.HAIR_MM * s))
+                + structural.thin_findings(seg.subset(~cut), min_strand_mm * s))
     return Measurement(_mesh_stats(op, regular, clear, s), regular, tuple(findings))
 
 

@@ -212,18 +212,18 @@ def _group(op: Openings, lat: Lattice, flagged: np.ndarray, score: np.ndarray) -
     return out
 
 
-def thin_findings(seg: Segments, min_strand_px: float, hair_px: float) -> list[Finding]:
-    """Strand segments thinner than `min_strand_px`; one that is thinner than a hair
-    (`hair_px`) somewhere along it is broken there, bridged only by loose fibres."""
+def cut_segments(seg: Segments, hair_px: float) -> np.ndarray:
+    """Segments cut somewhere though loose fibres still bridge them in the mask: narrower than
+    a hair (`hair_px`), or with no strand body (core) across at one of the samples."""
+    return (seg.min_px < hair_px) | (seg.core_px < 1)
+
+
+def thin_findings(seg: Segments, min_strand_px: float) -> list[Finding]:
     out = []
     for k in np.flatnonzero(seg.width_px < min_strand_px):
         x, y, w, h = (float(v) for v in seg.box[k])
         length, width = (h, w) if seg.vertical[k] else (w, h)
-        members = (int(seg.a[k]), int(seg.b[k]))
-        if seg.min_px[k] < hair_px:
-            out.append(Finding("broken_strand", (x, y, w, h), (length, float(seg.min_px[k])),
-                               0.7, members))
-            continue
         score = float(min(1.0, 0.5 + 0.5 * (1 - seg.width_px[k] / min_strand_px) * 2))
-        out.append(Finding("thin_strand", (x, y, w, h), (length, width), score, members))
+        out.append(Finding("thin_strand", (x, y, w, h), (length, width), score,
+                           (int(seg.a[k]), int(seg.b[k]))))
     return out

@@ -12,7 +12,7 @@ from netimg import grid_net, ideal_calibration
 from qcstation.mesh import Segments
 from qcstation.pipeline import Inspector, measure
 from qcstation.spec import load_spec
-from qcstation.structural import Appearance, thin_findings
+from qcstation.structural import Appearance, cut_segments, thin_findings
 
 SPEC = load_spec("specs/kr-coirnet-25.toml")
 S = 4.0  # px per mm of the drawn nets
@@ -223,17 +223,20 @@ def test_no_whole_opening_in_view_is_an_error(inspector):
     assert "only 0 measurable openings" in result.error
 
 
-def test_segment_thinner_than_a_hair_somewhere_is_broken():
-    """Thin strands are thin all along; a cut bridged by a few fibres narrows below a hair."""
-    seg = Segments(a=np.array([0, 2, 4]), b=np.array([1, 3, 5]),
-                   vertical=np.array([True, True, False]),
-                   width_px=np.array([7.0, 8.0, 20.0]),  # median widths, 3 px/mm
-                   min_px=np.array([6.0, 2.0, 19.0]),  # narrowest sample along each
-                   core_px=np.array([6.0, 2.0, 19.0]),
-                   box=np.array([[10, 0, 7, 60], [80, 0, 8, 60], [0, 90, 60, 20]], float))
-    found = thin_findings(seg, min_strand_px=12.0, hair_px=3.6)
-    assert [(f.type, f.members) for f in found] == [("thin_strand", (0, 1)),
-                                                    ("broken_strand", (2, 3))]
+def test_segment_bridged_only_by_loose_fibres_is_cut_not_thin():
+    """Thin strands are thin all along; a cut bridged by fibres narrows below a hair somewhere,
+    or (light bench) has no dark strand body across somewhere."""
+    seg = Segments(a=np.array([0, 2, 4, 6]), b=np.array([1, 3, 5, 7]),
+                   vertical=np.array([True, True, False, False]),
+                   width_px=np.array([7.0, 8.0, 20.0, 18.0]),  # median widths, 3 px/mm
+                   min_px=np.array([6.0, 2.0, 19.0, 17.0]),  # narrowest sample along each
+                   core_px=np.array([4.0, 1.0, 12.0, 0.0]),  # narrowest sample of the core
+                   box=np.array([[10, 0, 7, 60], [80, 0, 8, 60], [0, 90, 60, 20],
+                                 [0, 190, 60, 18]], float))
+    cut = cut_segments(seg, hair_px=3.6)
+    assert cut.tolist() == [False, True, False, True]
+    found = thin_findings(seg.subset(~cut), min_strand_px=12.0)
+    assert [(f.type, f.members) for f in found] == [("thin_strand", (0, 1))]
 
 
 def test_pale_fibres_across_a_cut_on_a_light_bench_are_not_a_strand(inspector):
