@@ -4,12 +4,10 @@ The oracle is the renderer's ground truth: the planted defect's type and box. Th
 made with the renderer's true camera, as `inspect` makes it from a calibration.
 """
 
-from datetime import UTC, datetime
-
 import numpy as np
 import pytest
 
-from qcstation.domain import APPEARANCE_TYPES, Calibration
+from qcstation.domain import APPEARANCE_TYPES
 from qcstation.evaluate import overlap
 from qcstation.model import DefectModel
 from qcstation.pipeline import Inspector
@@ -25,31 +23,12 @@ def model():
     return DefectModel.load()
 
 
-def true_calibration(camera) -> Calibration:
-    """The renderer's camera as a Calibration: bench mm -> undistorted px is K [r1 r2 t]."""
-    pose = camera.bench
-    to_px = camera.K @ np.column_stack([pose.R[:, 0], pose.R[:, 1], pose.t])
-    h = np.linalg.inv(to_px)
-    return Calibration(
-        camera.size,
-        camera.K,
-        camera.dist,
-        h / h[2, 2],
-        1 / camera.px_per_mm(),
-        0.0,
-        (9, 6),
-        25.0,
-        0,
-        datetime.now(UTC).isoformat(),
-    )
-
-
 def render(seed: int, bench: str, kind: str, size=(800, 600)):
     rng = np.random.default_rng([seed, 1])
     camera = draw_camera(rng, size)
     plan = Plan("clean") if kind == "clean" else Plan("appearance", appearance=(kind,))
     sample = render_sample(camera, rng, SPEC, bench=bench, plan=plan)
-    return sample, true_calibration(camera)
+    return sample, camera.calibration()
 
 
 def view_box(rect: Rectifier, bbox) -> tuple[float, float, float, float]:
