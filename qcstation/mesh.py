@@ -35,6 +35,7 @@ class Openings:
     area: np.ndarray
     span_w: np.ndarray  # clear span across (px)
     span_h: np.ndarray  # clear span along (px)
+    clear_sums: np.ndarray  # integral image of the clear mask (specks inside openings filled)
 
     def __len__(self) -> int:
         return len(self.cx)
@@ -90,10 +91,11 @@ def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float) ->
     filled = open_mask.copy() if with_specks else open_mask
     if with_specks:
         cv2.drawContours(filled, [contours[i] for i in with_specks], -1, 1, cv2.FILLED)
-    span_w, span_h = _band_spans(filled, x0, y0, bw, bh)
+    clear_sums = cv2.integral(filled)
+    span_w, span_h = _band_spans(clear_sums, x0, y0, bw, bh)
     area, m10, m01 = mom[idx].T
     return Openings(tuple(outer_contours[i] for i in idx), m10 / area, m01 / area, x0, y0,
-                    bw, bh, area, span_w, span_h)
+                    bw, bh, area, span_w, span_h, clear_sums)
 
 
 def _box_inside(boxes: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -151,18 +153,17 @@ def _boxes_and_moments(contours: list[np.ndarray]) -> tuple[np.ndarray, np.ndarr
 def _no_openings() -> Openings:
     z = np.zeros(0)
     zi = np.zeros(0, np.int64)
-    return Openings((), z, z, zi, zi, zi, zi, z, z, z)
+    return Openings((), z, z, zi, zi, zi, zi, z, z, z, np.zeros((1, 1), np.int32))
 
 
-def _band_spans(open_mask, x0, y0, bw, bh) -> tuple[np.ndarray, np.ndarray]:
+def _band_spans(ii, x0, y0, bw, bh) -> tuple[np.ndarray, np.ndarray]:
     """Clear span of each opening, both axes: the median over the central half of its rows
-    (columns) of the clear pixels in that row, from one integral image.
+    (columns) of the clear pixels in that row, from the clear mask's integral image `ii`.
 
     The median, not the mean, so that a tuft of hairs on one edge does not shorten the span.
     Neighbouring openings are separated by whole strands, so an opening's bounding box holds
     only its own clear pixels.
     """
-    ii = cv2.integral(open_mask)
     span_w = _median_lines(ii, x0, y0, bw, bh)
     span_h = _median_lines(ii.T, y0, x0, bh, bw)
     return span_w, span_h
@@ -195,12 +196,12 @@ def _pitch(profile: np.ndarray, px_per_mm: float) -> tuple[float, float]:
     return float(1 / f), 0.0
 
 
-def place_on_lattice(op: Openings, open_mask: np.ndarray, valid: np.ndarray,
-                     px_per_mm: float) -> Lattice:
-    """Assign each opening a (row, col) cell from the mesh period along each axis."""
-    # open_mask is zero outside the valid view already
-    cols = cv2.reduce(open_mask, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
-    rows = cv2.reduce(open_mask, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+def place_on_lattice(op: Openings, px_per_mm: float) -> Lattice:
+    """Assign each opening a (row, col) cell from the mesh period along each axis (the clear
+    mask's column and row sums, read off its integral image)."""
+    ii = op.clear_sums
+    cols = np.diff(ii[-1])
+    rows = np.diff(ii[:, -1])
     pitch_x, _ = _pitch(cols.astype(np.float64), px_per_mm)
     pitch_y, _ = _pitch(rows.astype(np.float64), px_per_mm)
     col = _index(op.cx, pitch_x)
@@ -232,19 +233,20 @@ def neighbour_pairs(lat: Lattice, regular: np.ndarray) -> tuple[np.ndarray, np.n
     return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_v)
 
 
-def strand_segments(op: Openings, yarn: np.ndarray, core: np.ndarray, a: np.ndarray,
-                    b: np.ndarray, vertical: np.ndarray, pitch: float) -> Segments:
+def strand_segments(op: Openings, core: np.ndarray | None, a: np.ndarray, b: np.ndarray,
+                    vertical: np.ndarray, pitch: float) -> Segments:
     """Yarn counted across each strand between neighbours, at SEGMENT_SAMPLES places over the
-    segment's central half; each count is one lookup in an integral image of the mask."""
+    segment's central half: the window across less its clear pixels, one lookup in the clear
+    mask's integral image per sample (the window lies between two openings, in view). `core`:
+    the yarn's core, or None where the yarn mask stands for it."""
     t = (np.arange(SEGMENT_SAMPLES) + 0.5) / SEGMENT_SAMPLES * 0.5 + 0.25
     half = int(0.45 * pitch)
-    sums = cv2.integral(yarn)
-    core_sums = sums if core is yarn else cv2.integral(core)
+    core_sums = None if core is None else cv2.integral(core)
     widths = np.zeros(len(a))
     narrowest = np.zeros(len(a))
     core_min = np.zeros(len(a))
     boxes = np.zeros((len(a), 4))
-    h, w = yarn.shape
+    h, w = op.clear_sums.shape[0] - 1, op.clear_sums.shape[1] - 1
     for is_v in (True, False):
         s = vertical == is_v
         ia, ib = a[s], b[s]
@@ -263,10 +265,11 @@ def strand_segments(op: Openings, yarn: np.ndarray, core: np.ndarray, a: np.ndar
         along = along.astype(np.int64)
         c = np.round(mid).astype(np.int64)[:, None]
         first, last = np.clip(c - half, 0, span), np.clip(c + half + 1, 0, span)
-        counts = _line_sums(sums, along, first, last, is_v)
+        counts = (last - first) - _line_sums(op.clear_sums, along, first, last, is_v)
         widths[s] = np.median(counts, axis=1)
         narrowest[s] = counts.min(axis=1)
-        core_min[s] = _line_sums(core_sums, along, first, last, is_v).min(axis=1)
+        core_min[s] = (counts if core_sums is None
+                       else _line_sums(core_sums, along, first, last, is_v)).min(axis=1)
         ext = widths[s]
         if is_v:
             boxes[s] = np.stack([mid - ext / 2, lo, ext, hi - lo], 1)

@@ -143,7 +143,7 @@ class Inspector:
         # Hairs and frayed fibres go before grooves are bridged, so fibres lying along a
         # strand's edge or along a cut are not joined into strand.
         yarn = segment.bridge_grooves(segment.remove_hairs(yarn, s), s)
-        core = yarn if core is None else segment.bridge_grooves(core & yarn, s)
+        core = None if core is None else segment.bridge_grooves(core & yarn, s)
         open_mask = ((yarn == 0) & (valid > 0)).astype(np.uint8)
         return BenchView(rect, valid, yarn, open_mask, core, to_mesh, s)
 
@@ -156,7 +156,7 @@ class BenchView:
     valid: np.ndarray  # uint8, 255 where the mesh-aligned view shows the image
     yarn: np.ndarray  # uint8 0/1, hairs removed
     open_mask: np.ndarray  # uint8 0/1, not yarn
-    core: np.ndarray  # uint8 0/1, the yarn's core (segment.decide)
+    core: np.ndarray | None  # uint8 0/1, the yarn's core (segment.decide); None: the yarn
     to_mesh: np.ndarray  # 2x3 affine: rectified px -> mesh-aligned px
     px_per_mm: float
 
@@ -200,14 +200,13 @@ def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
     stain is judged as a stain. Strands of covered openings are still checked for thinness.
     """
     s = bv.px_per_mm
-    lat = meshmod.place_on_lattice(op, bv.open_mask, bv.valid, s)
+    lat = meshmod.place_on_lattice(op, s)
     cells = structural.merged_cells(op, lat)
     single = (cells == 1) & ~structural.fragments(op, cells)
     appearance = seen.findings if seen else []
     regular = single & ~_under(op, [f.box for f in appearance if f.type in COVERING])
     a, b, vertical = meshmod.neighbour_pairs(lat, single)
-    seg = meshmod.strand_segments(op, bv.yarn, bv.core, a, b, vertical,
-                                  0.5 * (lat.pitch_x + lat.pitch_y))
+    seg = meshmod.strand_segments(op, bv.core, a, b, vertical, 0.5 * (lat.pitch_x + lat.pitch_y))
     cut = structural.cut_segments(seg, segment.HAIR_MM * s)
     regular[seg.a[cut]] = regular[seg.b[cut]] = False
     clear = seg.subset(regular[seg.a] & regular[seg.b])
