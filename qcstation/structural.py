@@ -163,10 +163,10 @@ def irregular_findings(op: Openings, lat: Lattice, measured: np.ndarray) -> list
         width[g >= 0] = span[g[g >= 0]]
         median = float(np.median(span[measured]))
         limit = IRREGULAR_SHIFT * median
+        grow = np.nan_to_num(width - _course(width, IRREGULAR_ROWS)) / median
         hit = np.zeros(ok.shape, bool)
         for _ in range(2):  # the course again without the displaced segments found first
             off = np.nan_to_num(pos - _course(np.where(hit, np.nan, pos), IRREGULAR_ROWS))
-            grow = np.nan_to_num(width - _course(width, IRREGULAR_ROWS)) / median
             side = np.sign(off)
             both = (side * grow[:, :-1] > IRREGULAR_SIDE) & (-side * grow[:, 1:] > IRREGULAR_SIDE)
             hit = ok & (np.abs(off) > limit) & both
