@@ -47,6 +47,7 @@ class ModelCard:
     tile_px: int
     overlap_px: int
     thresholds: Thresholds
+    verify: dict = field(default_factory=dict)  # class -> second-stage verifier (verify.py)
     preprocessing: str = PREPROCESSING
     opset: int = 18
     params: int = 0
@@ -99,6 +100,10 @@ def load_card(model_path: Path) -> ModelCard:
             f"the model card {path} is malformed (its thresholds need a number for "
             f"each of {list(DEFECT_CLASSES)}); restore it."
         )
+    try:
+        verifiers(card)
+    except ValueError as e:
+        raise ModelError(f"the model card {path} is malformed ({e}); restore it.") from None
     if card.format != CARD_FORMAT or tuple(card.classes) != CLASSES:
         raise ModelError(
             f"the model card {path} is for another kind of model (format "
@@ -106,6 +111,13 @@ def load_card(model_path: Path) -> ModelCard:
             "`qcstation train`."
         )
     return card
+
+
+def verifiers(card: ModelCard) -> dict:
+    """The card's second-stage verifiers by class (`verify.Verifier`); ValueError if malformed."""
+    from .verify import parse_verifiers  # verify reads CLASSES from here
+
+    return parse_verifiers(card.verify, DEFECT_CLASSES)
 
 
 def _thresholds_ok(th: Thresholds) -> bool:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..structural import Finding
 from .card import CLASSES, DEFECT_CLASSES, Thresholds
+from .verify import Verifier, verified_regions
 
 logger = logging.getLogger(__name__)
 
@@ -89,15 +90,25 @@ def merge_close(items: list[tuple[Box, float]], gap: float) -> list[tuple[Box, f
 
 
 def find_defects(
-    probs: np.ndarray, valid: np.ndarray, cell_mm: float, cell_px: float, th: Thresholds
+    probs: np.ndarray, valid: np.ndarray, cell_mm: float, cell_px: float, th: Thresholds,
+    verifiers: dict[str, Verifier] | None = None, colours: np.ndarray | None = None,
 ) -> list[Finding]:
     """Findings from probabilities (C, h, w) on cells of `cell_mm`; boxes in units of `cell_px`
-    (the pixels of the view the cells cover)."""
+    (the pixels of the view the cells cover). Regions of a class with a verifier are kept only
+    when it accepts them; it needs `colours`, the view's cells as `verify.log_colour`."""
     out = []
+    verifiers = verifiers or {}
     masks = class_masks(probs, valid, th)
     for name, mask in masks.items():
         prob = probs[CLASSES.index(name)]
-        found = regions(prob, mask, th.min_area_mm2[name] / cell_mm**2, th.min_score[name])
+        min_cells = th.min_area_mm2[name] / cell_mm**2
+        if name in verifiers:
+            if colours is None:
+                raise ValueError(f"the {name} verifier needs the view's colours")
+            found = verified_regions(probs, mask, name, colours, valid, cell_mm, min_cells,
+                                     th.min_score[name], verifiers[name])
+        else:
+            found = regions(prob, mask, min_cells, th.min_score[name])
         for (x, y, w, h), score in merge_close(found, th.merge_gap_mm[name] / cell_mm):
             box = (x * cell_px, y * cell_px, w * cell_px, h * cell_px)
             score = float(min(max(score, 0.0), 1.0))

@@ -14,10 +14,11 @@ from ..domain import ModelInfo
 from ..errors import ModelError
 from ..resources import shipped
 from ..structural import Appearance, Finding
-from .card import CLASSES, ModelCard, load_card, sha256_of
+from .card import CLASSES, ModelCard, load_card, sha256_of, verifiers
 from .preprocess import normalise, pad_to_multiple, to_model_scale
 from .regions import class_masks, find_defects
 from .tiles import spans
+from .verify import cell_colours, log_colour
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class DefectModel:
         self.info = ModelInfo(card.name, card.sha256)
         self.px_per_mm = card.px_per_mm  # the scale of the views it works on
         self._input = session.get_inputs()[0].name
+        self.verifiers = verifiers(card)  # checked by load_card
 
     @staticmethod
     def load(path: Path | str = DEFAULT_MODEL, threads: int = 2) -> DefectModel:
@@ -133,7 +135,12 @@ class DefectModel:
         )
         s = self.card.output_stride
         scale = 0.5 * (img.shape[1] / view.shape[1] + img.shape[0] / view.shape[0])
-        findings = find_defects(probs, cells, s / m, s / scale, self.card.thresholds)
+        colours = (
+            log_colour(cell_colours(img, probs.shape[1:], s)) if self.verifiers else None
+        )
+        findings = find_defects(
+            probs, cells, s / m, s / scale, self.card.thresholds, self.verifiers, colours
+        )
         masks = class_masks(probs, cells, self.card.thresholds)
         hides = np.zeros(cells.shape, np.uint8)
         c = s / scale

@@ -72,7 +72,7 @@ class Recorder:
         scale = 0.5 * (img.shape[1] / view.shape[1] + img.shape[0] / view.shape[0])
         # cells in px of `view`; px_per_mm says which view that was (the Inspector scales
         # findings from it to its bench view)
-        self.last = (probs.astype(np.float16), cells, s / m, s / scale, px_per_mm)
+        self.last = (probs.astype(np.float16), cells, s / m, s / scale, px_per_mm, img)
 
     def analyse(self, view, valid, px_per_mm):
         out = self.model.analyse(view, valid, px_per_mm)
@@ -96,6 +96,7 @@ class Cached:
     back: np.ndarray | None  # mesh-aligned view px -> rectified px
     rect_px_per_mm: float
     shape: tuple[int, ...]
+    view: np.ndarray | None = None  # the model's input view (BGR uint8 at its px_per_mm)
 
 
 def cache(folder: Path, model_path: Path | None, threads: int) -> list[Cached]:
@@ -119,13 +120,13 @@ def cache(folder: Path, model_path: Path | None, threads: int) -> list[Cached]:
         if analysis is None or rec.last is None:
             out.append(Cached(truth["image"], app, None, None, 0, 0, None, 0, image.shape))
             continue
-        probs, cells, cell_mm, cell_px, view_px_per_mm = rec.last
+        probs, cells, cell_mm, cell_px, view_px_per_mm, view = rec.last
         cell_px *= analysis.bench.px_per_mm / view_px_per_mm
         back = cv2.invertAffineTransform(analysis.bench.to_mesh)
         out.append(
             Cached(
                 truth["image"], app, probs, cells, cell_mm, cell_px, back,
-                analysis.bench.px_per_mm, image.shape,
+                analysis.bench.px_per_mm, image.shape, view,
             )
         )  # fmt: skip
         print(f"\r{folder.name}: {len(out)}", end="", file=sys.stderr, flush=True)

@@ -1,0 +1,163 @@
+"""The second-stage verifier on literal inputs: region features, the decision, its card entry."""
+
+import numpy as np
+import pytest
+
+from qcstation.model.card import CLASSES, DEFECT_CLASSES, Thresholds
+from qcstation.model.regions import find_defects
+from qcstation.model.verify import (
+    FEATURES,
+    Verifier,
+    cell_colours,
+    log_colour,
+    parse_verifiers,
+    region_features,
+)
+
+STAIN = CLASSES.index("stain")
+YARN = CLASSES.index("yarn")
+YARN_BGR = (60, 90, 130)  # golden-brown yarn
+
+
+def scene(shape=(40, 60)):
+    """Probabilities and a 4 px/cell view: everything yarn of one colour."""
+    p = np.zeros((5, *shape), np.float32)
+    p[YARN] = 1.0
+    view = np.empty((shape[0] * 4, shape[1] * 4, 3), np.uint8)
+    view[:] = YARN_BGR
+    return p, view
+
+
+def plant(p, view, cells, bgr, prob=0.8):
+    """Mark `cells` (a boolean cell mask) as a stain candidate of colour `bgr` in the view."""
+    p[STAIN][cells] = prob
+    p[YARN][cells] = 1 - prob
+    px = np.kron(cells.astype(np.uint8), np.ones((4, 4), np.uint8)).astype(bool)
+    view[px] = bgr
+
+
+def features(p, view):
+    labels = (p[STAIN] > 0.5).astype(np.int32)
+    import cv2
+
+    n, labels = cv2.connectedComponents(labels.astype(np.uint8), connectivity=8)
+    colours = log_colour(cell_colours(view, p.shape[1:], 4))
+    x = region_features(p, labels, n, "stain", colours, np.ones(p.shape[1:], np.uint8), 2.0)
+    return dict(zip(FEATURES, x[0], strict=True)), x
+
+
+def test_cell_colours_are_block_means():
+    view = np.zeros((8, 12, 3), np.uint8)
+    view[:4, :4] = (40, 80, 120)
+    view[4:, 4:8, 2] = 100  # half of a 4x4 block's column range is outside the 10 px view
+    got = cell_colours(view[:, :10], (2, 3), 4)
+    assert got.shape == (2, 3, 3)
+    assert np.allclose(got[0, 0], (40, 80, 120))
+    assert np.allclose(got[1, 1], (0, 0, 100))
+    assert np.allclose(got[1, 2], 0)  # padding outside the view is black
+
+
+def test_a_browner_darker_blob_differs_in_brightness_and_hue():
+    # an oil-like stain: a 6x6-cell disc, darker and redder than the yarn around it
+    p, view = scene()
+    yy, xx = np.mgrid[:40, :60]
+    disc = (yy - 20) ** 2 + (xx - 30) ** 2 <= 9
+    plant(p, view, disc, (20, 35, 70))
+    f, x = features(p, view)
+    assert x.shape == (1, len(FEATURES))
+    assert f["log_area_mm2"] == pytest.approx(np.log(disc.sum() * 4.0), abs=1e-4)
+    assert f["mean_prob"] == pytest.approx(0.8, abs=1e-5)
+    assert f["peak_logit"] == pytest.approx(np.log(0.8 / 0.2), abs=1e-4)
+    assert f["elongation"] > 0.99 and f["fill"] == pytest.approx(disc.sum() / 49)
+    lum = np.log((20 + 35 + 70 + 3) / 3) - np.log((60 + 90 + 130 + 3) / 3)
+    assert f["d_lum"] == pytest.approx(lum, abs=1e-3)
+    assert f["d_red_green"] == pytest.approx(np.log(71 / 36) - np.log(131 / 91), abs=1e-3)
+    assert f["d_chroma"] > 0.2
+    assert f["ring_lum_std"] == pytest.approx(0.0, abs=1e-3)  # even yarn around it
+    assert f["other_prob"] == 0.0
+
+
+def test_a_dark_groove_keeps_the_hue_and_is_thin():
+    # a twist groove: a 1-cell wide, 14-cell long line, only darker (same colour ratios)
+    p, view = scene()
+    line = np.zeros((40, 60), bool)
+    line[20, 20:34] = True
+    plant(p, view, line, (30, 45, 65))
+    f, _ = features(p, view)
+    assert f["d_lum"] < -0.5
+    assert f["d_chroma"] < 0.02
+    assert f["elongation"] < 0.1
+    assert f["fill"] == pytest.approx(1.0)
+
+
+def test_without_yarn_around_a_region_it_has_no_colour_contrast():
+    p, view = scene()
+    p[YARN] = 0.0
+    p[0] = 1.0  # all background
+    cells = np.zeros((40, 60), bool)
+    cells[10:14, 10:14] = True
+    plant(p, view, cells, (20, 35, 70))
+    f, _ = features(p, view)
+    assert f["d_lum"] == 0.0 and f["d_chroma"] == 0.0 and f["ring_lum_std"] == 0.0
+
+
+def verifier(threshold=0.5) -> Verifier:
+    # keeps what changes the hue: P = sigmoid(10 * (d_chroma - 0.1))
+    return Verifier(("d_chroma",), np.zeros(1), np.ones(1), np.array([10.0]), -1.0, threshold)
+
+
+def test_find_defects_keeps_the_stain_and_drops_the_groove():
+    p, view = scene()
+    yy, xx = np.mgrid[:40, :60]
+    plant(p, view, (yy - 10) ** 2 + (xx - 10) ** 2 <= 9, (20, 35, 70))
+    line = np.zeros((40, 60), bool)
+    line[30, 30:44] = True
+    plant(p, view, line, (30, 45, 65))
+    th = Thresholds(*(dict.fromkeys(DEFECT_CLASSES, v) for v in (0.5, 8.0, 0.5, 6.0)))
+    colours = log_colour(cell_colours(view, p.shape[1:], 4))
+    valid = np.ones(p.shape[1:], bool)
+    plain = find_defects(p, valid, 2.0, 4.0, th)
+    assert len(plain) == 2  # without the verifier both are stains
+    found = find_defects(p, valid, 2.0, 4.0, th, {"stain": verifier()}, colours)
+    assert [(f.type, f.box) for f in found] == [("stain", (28.0, 28.0, 28.0, 28.0))]
+    assert 0.5 <= found[0].score <= 1.0
+    assert find_defects(p, valid, 2.0, 4.0, th, {"stain": verifier(0.999)}, colours) == []
+    with pytest.raises(ValueError, match="needs the view's colours"):
+        find_defects(p, valid, 2.0, 4.0, th, {"stain": verifier()})
+
+
+def test_verifier_round_trips_through_json():
+    v = Verifier(("d_lum", "fill"), np.array([0.1, 0.5]), np.array([1.0, 2.0]),
+                 np.array([-1.0, 3.0]), 0.25, 0.4)
+    back = parse_verifiers({"stain": v.to_json()}, DEFECT_CLASSES)["stain"]
+    x = np.zeros((3, len(FEATURES)))
+    x[:, FEATURES.index("d_lum")] = (-1, 0, 1)
+    x[:, FEATURES.index("fill")] = (0.2, 0.5, 0.9)
+    assert np.allclose(back.probability(x), v.probability(x))
+    z = -1.0 * (x[:, 5] - 0.1) / 1.0 + 3.0 * (x[:, 3] - 0.5) / 2.0 + 0.25
+    assert np.allclose(v.probability(x), 1 / (1 + np.exp(-z)))
+
+
+GOOD = {"features": ["d_lum"], "mean": [0.0], "scale": [1.0], "weights": [1.0],
+        "bias": 0.0, "threshold": 0.5}
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ({**GOOD, "features": ["colourfulness"]}, "features must be"),
+        ({**GOOD, "weights": [1.0, 2.0]}, "weights must be a list of 1"),
+        ({**GOOD, "scale": [0.0]}, "scales must be positive"),
+        ({**GOOD, "threshold": 1.5}, "threshold must lie"),
+        ({**GOOD, "bias": "high"}, "bias must be a finite number"),
+        ({k: v for k, v in GOOD.items() if k != "mean"}, "lacks \\['mean'\\]"),
+    ],
+)
+def test_malformed_verifier_is_refused(entry, message):
+    with pytest.raises(ValueError, match=message):
+        parse_verifiers({"stain": entry}, DEFECT_CLASSES)
+
+
+def test_verifier_for_an_unknown_class_is_refused():
+    with pytest.raises(ValueError, match="unknown classes"):
+        parse_verifiers({"scratch": GOOD}, DEFECT_CLASSES)
