@@ -70,62 +70,37 @@ class Segments:
 
 
 def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float) -> Openings:
-    """Clear regions wholly inside the valid view, with their clear spans."""
-    contours, hierarchy = cv2.findContours(open_mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    """Clear regions wholly inside the valid view, with their clear spans.
+
+    Pixels out of view are traced as clear, so a clear region that reaches one (even
+    diagonally) becomes part of the region outside the view; the view is one piece without
+    holes (the image of the camera's rectangle), so that region touches the image's frame.
+    """
+    scene = cv2.bitwise_or(open_mask, cv2.bitwise_not(valid))
+    # Corner points only: the polygon's box and moments are those of every boundary pixel.
+    contours, hierarchy = cv2.findContours(scene, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return _no_openings()
     outer = np.flatnonzero(hierarchy[0, :, 3] < 0)  # the rest are specks inside an opening
-    outer_contours = [contours[i] for i in outer]
-    boxes, mom = _boxes_and_moments(outer_contours)
-    big = np.flatnonzero(mom[:, 0] >= MIN_OPENING_MM2 * px_per_mm**2)
-    near_edge = big[~_box_inside(boxes[big], valid)]
-    touching = np.zeros(len(outer_contours), bool)
-    if len(near_edge):
-        touching[near_edge] = _touching([outer_contours[i] for i in near_edge], valid)
-    idx = big[~touching[big]]
+    boxes, mom = _boxes_and_moments([contours[i] for i in outer])
+    h, w = open_mask.shape
+    x0, y0, bw, bh = boxes.T
+    framed = (x0 == 0) | (y0 == 0) | (x0 + bw == w) | (y0 + bh == h)
+    idx = np.flatnonzero((mom[:, 0] >= MIN_OPENING_MM2 * px_per_mm**2) & ~framed)
     if len(idx) == 0:
         return _no_openings()
     x0, y0, bw, bh = boxes[idx].T
     # Specks of yarn inside an opening (a crossing hair, a fibre clump) do not shorten it.
-    with_specks = set(hierarchy[0, hierarchy[0, :, 3] >= 0, 3])
-    filled = open_mask.copy() if with_specks else open_mask
-    if with_specks:
+    parents = hierarchy[0, hierarchy[0, :, 3] >= 0, 3]
+    with_specks = np.intersect1d(parents, outer[idx])
+    filled = open_mask.copy() if len(with_specks) else open_mask
+    if len(with_specks):
         cv2.drawContours(filled, [contours[i] for i in with_specks], -1, 1, cv2.FILLED)
     clear_sums = cv2.integral(filled)
     span_w, span_h = _band_spans(clear_sums, x0, y0, bw, bh)
     area, m10, m01 = mom[idx].T
-    return Openings(tuple(outer_contours[i] for i in idx), m10 / area, m01 / area, x0, y0,
+    return Openings(tuple(contours[i] for i in outer[idx]), m10 / area, m01 / area, x0, y0,
                     bw, bh, area, span_w, span_h, clear_sums)
-
-
-def _box_inside(boxes: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Boxes (x, y, w, h) whose corners and edge midpoints, one pixel out, are all in view.
-    The view's outline is straight or gently curved (lens distortion) over an opening's
-    length, so such a box lies inside; the rest are checked pixel by pixel."""
-    h, w = valid.shape
-    x0, y0 = boxes[:, 0] - 1, boxes[:, 1] - 1
-    x1, y1 = boxes[:, 0] + boxes[:, 2], boxes[:, 1] + boxes[:, 3]
-    xm, ym = (x0 + x1) // 2, (y0 + y1) // 2
-    inside = np.ones(len(boxes), bool)
-    for x, y in ((x0, y0), (x1, y0), (x0, y1), (x1, y1), (xm, y0), (xm, y1), (x0, ym), (x1, ym)):
-        ok = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-        inside &= ok
-        inside[ok] &= valid[y[ok], x[ok]] > 0
-    return inside
-
-
-def _touching(contours: list[np.ndarray], valid: np.ndarray) -> np.ndarray:
-    """Whether each contour has a 4-neighbour outside the valid view (or the image)."""
-    pts = np.concatenate(contours).reshape(-1, 2)
-    starts = np.cumsum([0] + [len(c) for c in contours[:-1]])
-    h, w = valid.shape
-    out = np.zeros(len(pts), bool)
-    for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-        x, y = pts[:, 0] + dx, pts[:, 1] + dy
-        inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-        out |= ~inside
-        out[inside] |= valid[y[inside], x[inside]] == 0
-    return np.maximum.reduceat(out, starts)
 
 
 def _boxes_and_moments(contours: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -173,22 +148,24 @@ def _median_lines(ii: np.ndarray, x0, y0, bw, bh) -> np.ndarray:
     """Median clear count of rows y0 + [h/4, 3h/4) within [x0, x0 + w) of each box."""
     lo = np.ceil(y0 + 0.25 * bh).astype(np.int64)
     n = np.maximum(np.ceil(y0 + 0.75 * bh).astype(np.int64) - lo, 1)
-    rows = lo[:, None] + np.arange(n.max())[None, :]
-    rows = np.minimum(rows, ii.shape[0] - 2)
-    xa, xb = x0[:, None], (x0 + bw)[:, None]
-    counts = (ii[rows + 1, xb] - ii[rows, xb] - ii[rows + 1, xa] + ii[rows, xa]).astype(float)
-    counts[np.arange(n.max())[None, :] >= n[:, None]] = np.inf  # past this box's rows
+    steps = np.arange(n.max() + 1)
+    rows = np.minimum(lo[:, None] + steps[None, :], ii.shape[0] - 1)
+    # clear pixels above each row within the box's columns; a row's count is the difference
+    above = ii[rows, (x0 + bw)[:, None]] - ii[rows, x0[:, None]]
+    counts = np.diff(above, axis=1)
+    counts[steps[None, :-1] >= n[:, None]] = np.iinfo(counts.dtype).max  # past this box's rows
     counts.sort(axis=1)
     rows = np.arange(len(n))
-    return 0.5 * (counts[rows, (n - 1) // 2] + counts[rows, n // 2])
+    return 0.5 * (counts[rows, (n - 1) // 2] + counts[rows, n // 2].astype(np.float64))
 
 
 def _pitch(profile: np.ndarray, px_per_mm: float) -> tuple[float, float]:
     """Period (px) and phase (px) of a 1-D mesh profile from its strongest Fourier peak."""
     p = profile - profile.mean()
     p = p * np.hanning(len(p))
-    spec = np.abs(np.fft.rfft(p, n=4 * len(p)))
-    freqs = np.fft.rfftfreq(4 * len(p))
+    n = 1 << (4 * len(p) - 1).bit_length()  # a power of two: fast, and at least 4x padded
+    spec = np.abs(np.fft.rfft(p, n=n))
+    freqs = np.fft.rfftfreq(n)
     band = (freqs > 1 / (70 * px_per_mm)) & (freqs < 1 / (8 * px_per_mm))
     i = np.flatnonzero(band)[np.argmax(spec[band])]
     a, b, c = np.log(spec[i - 1:i + 2] + 1e-9)
