@@ -12,6 +12,7 @@ All per-opening work is vectorised over every opening at once.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -36,6 +37,7 @@ class Openings:
     span_w: np.ndarray  # clear span across (px)
     span_h: np.ndarray  # clear span along (px)
     clear_sums: np.ndarray  # integral image of the clear mask (specks inside openings filled)
+    core_sums: np.ndarray | None  # integral image of the yarn's core; None: the yarn stands for it
 
     def __len__(self) -> int:
         return len(self.cx)
@@ -69,18 +71,37 @@ class Segments:
                         self.min_px[keep], self.core_px[keep], self.box[keep])
 
 
-def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float) -> Openings:
-    """Clear regions wholly inside the valid view, with their clear spans.
+def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float,
+                  core: np.ndarray | None = None) -> Openings:
+    """Clear regions wholly inside the valid view, with their clear spans, and the integral
+    images of the clear mask and of the yarn's `core` (made on a second thread meanwhile).
 
     Pixels out of view are traced as clear, so a clear region that reaches one (even
     diagonally) becomes part of the region outside the view; the view is one piece without
     holes (the image of the camera's rectangle), so that region touches the image's frame.
     """
+    with ThreadPoolExecutor(1) as pool:  # OpenCV releases the GIL
+        core_sums = None if core is None else pool.submit(cv2.integral, core)
+        found = _whole_regions(open_mask, valid, px_per_mm)
+        core_sums = None if core is None else core_sums.result()
+    if found is None:
+        return _no_openings()
+    contours, boxes, mom, clear_sums = found
+    x0, y0, bw, bh = boxes.T
+    span_w, span_h = _band_spans(clear_sums, x0, y0, bw, bh)
+    area, m10, m01 = mom.T
+    return Openings(contours, m10 / area, m01 / area, x0, y0, bw, bh, area, span_w, span_h,
+                    clear_sums, core_sums)
+
+
+def _whole_regions(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float):
+    """(contours, boxes, moments, integral image of the clear mask) of the clear regions wholly
+    in view, or None if there are none."""
     scene = cv2.bitwise_or(open_mask, cv2.bitwise_not(valid))
     # Corner points only: the polygon's box and moments are those of every boundary pixel.
     contours, hierarchy = cv2.findContours(scene, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
-        return _no_openings()
+        return None
     outer = np.flatnonzero(hierarchy[0, :, 3] < 0)  # the rest are specks inside an opening
     boxes, mom = _boxes_and_moments([contours[i] for i in outer])
     h, w = open_mask.shape
@@ -88,19 +109,14 @@ def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float) ->
     framed = (x0 == 0) | (y0 == 0) | (x0 + bw == w) | (y0 + bh == h)
     idx = np.flatnonzero((mom[:, 0] >= MIN_OPENING_MM2 * px_per_mm**2) & ~framed)
     if len(idx) == 0:
-        return _no_openings()
-    x0, y0, bw, bh = boxes[idx].T
+        return None
     # Specks of yarn inside an opening (a crossing hair, a fibre clump) do not shorten it.
     parents = hierarchy[0, hierarchy[0, :, 3] >= 0, 3]
     with_specks = np.intersect1d(parents, outer[idx])
     filled = open_mask.copy() if len(with_specks) else open_mask
     if len(with_specks):
         cv2.drawContours(filled, [contours[i] for i in with_specks], -1, 1, cv2.FILLED)
-    clear_sums = cv2.integral(filled)
-    span_w, span_h = _band_spans(clear_sums, x0, y0, bw, bh)
-    area, m10, m01 = mom[idx].T
-    return Openings(tuple(contours[i] for i in outer[idx]), m10 / area, m01 / area, x0, y0,
-                    bw, bh, area, span_w, span_h, clear_sums)
+    return tuple(contours[i] for i in outer[idx]), boxes[idx], mom[idx], cv2.integral(filled)
 
 
 def _boxes_and_moments(contours: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -128,7 +144,7 @@ def _boxes_and_moments(contours: list[np.ndarray]) -> tuple[np.ndarray, np.ndarr
 def _no_openings() -> Openings:
     z = np.zeros(0)
     zi = np.zeros(0, np.int64)
-    return Openings((), z, z, zi, zi, zi, zi, z, z, z, np.zeros((1, 1), np.int32))
+    return Openings((), z, z, zi, zi, zi, zi, z, z, z, np.zeros((1, 1), np.int32), None)
 
 
 def _band_spans(ii, x0, y0, bw, bh) -> tuple[np.ndarray, np.ndarray]:
@@ -210,15 +226,15 @@ def neighbour_pairs(lat: Lattice, regular: np.ndarray) -> tuple[np.ndarray, np.n
     return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_v)
 
 
-def strand_segments(op: Openings, core: np.ndarray | None, a: np.ndarray, b: np.ndarray,
-                    vertical: np.ndarray, pitch: float) -> Segments:
+def strand_segments(op: Openings, a: np.ndarray, b: np.ndarray, vertical: np.ndarray,
+                    pitch: float) -> Segments:
     """Yarn counted across each strand between neighbours, at SEGMENT_SAMPLES places over the
     segment's central half: the window across less its clear pixels, one lookup in the clear
-    mask's integral image per sample (the window lies between two openings, in view). `core`:
-    the yarn's core, or None where the yarn mask stands for it."""
+    mask's integral image per sample (the window lies between two openings, in view); and the
+    yarn's core counted likewise, where the openings carry its integral image."""
     t = (np.arange(SEGMENT_SAMPLES) + 0.5) / SEGMENT_SAMPLES * 0.5 + 0.25
     half = int(0.45 * pitch)
-    core_sums = None if core is None else cv2.integral(core)
+    core_sums = op.core_sums
     widths = np.zeros(len(a))
     narrowest = np.zeros(len(a))
     core_min = np.zeros(len(a))

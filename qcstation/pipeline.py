@@ -161,7 +161,7 @@ class BenchView:
     px_per_mm: float
 
     def openings(self) -> meshmod.Openings:
-        return meshmod.find_openings(self.open_mask, self.valid, self.px_per_mm)
+        return meshmod.find_openings(self.open_mask, self.valid, self.px_per_mm, self.core)
 
     def at_scale(self, px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:
         """The colour view and its valid mask turned onto the mesh axes at another scale."""
@@ -206,7 +206,7 @@ def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
     appearance = seen.findings if seen else []
     regular = single & ~_under(op, [f.box for f in appearance if f.type in COVERING])
     a, b, vertical = meshmod.neighbour_pairs(lat, single)
-    seg = meshmod.strand_segments(op, bv.core, a, b, vertical, 0.5 * (lat.pitch_x + lat.pitch_y))
+    seg = meshmod.strand_segments(op, a, b, vertical, 0.5 * (lat.pitch_x + lat.pitch_y))
     cut = structural.cut_segments(seg, segment.HAIR_MM * s)
     regular[seg.a[cut]] = regular[seg.b[cut]] = False
     clear = seg.subset(regular[seg.a] & regular[seg.b])
