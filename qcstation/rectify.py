@@ -9,6 +9,7 @@ import numpy as np
 
 from .calibration import image_to_bench_mm
 from .domain import Calibration
+from .errors import CalibrationError
 
 
 def distort(cal: Calibration, undist_px: np.ndarray) -> np.ndarray:
@@ -80,6 +81,7 @@ class Rectifier:
         ones = np.full((h, w), 255, np.uint8)
         valid = cv2.remap(ones, map1, map2, cv2.INTER_NEAREST, borderValue=0)
         valid = cv2.erode(valid, np.ones((5, 5), np.uint8))
+        _check_one_piece(valid)
         return Rectifier(cal, s, (float(x0), float(y0)), (rw, rh), map1, map2, valid)
 
     def rectify(self, image: np.ndarray) -> np.ndarray:
@@ -90,3 +92,13 @@ class Rectifier:
         """Rectified-view pixels (N,2) -> input-image pixels (N,2)."""
         mm = np.asarray(pts, np.float64) / self.px_per_mm + np.asarray(self.origin_mm)
         return bench_to_image(self.cal, mm)
+
+
+def _check_one_piece(valid: np.ndarray) -> None:
+    """The camera's view of the bench must be one piece without holes (mesh.find_openings
+    relies on it); a calibration whose lens model folds the image over itself is refused."""
+    _, hierarchy = cv2.findContours(valid, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None or len(hierarchy[0]) != 1:
+        raise CalibrationError("the calibration does not map the image onto one piece of the "
+                               "bench (its lens distortion folds the view); calibrate the "
+                               "camera again with more chessboard photos near the corners")

@@ -86,3 +86,25 @@ def test_matches_opencv_moments_on_irregular_regions():
         assert op.area[k] == pytest.approx(mom["m00"])
         assert (op.cx[k], op.cy[k]) == pytest.approx((mom["m10"] / mom["m00"],
                                                       mom["m01"] / mom["m00"]))
+
+
+@pytest.mark.parametrize(
+    "cut, refused",
+    [(None, False),
+     ((slice(20, 30), slice(30, 40)), True),  # a hole in the view
+     ((slice(None), slice(38, 42)), True)],  # two pieces
+)
+def test_the_view_must_be_one_piece_without_holes(cut, refused):
+    # find_openings relies on it: a region reaching out of view reaches the image's frame
+    from qcstation.errors import CalibrationError
+    from qcstation.rectify import _check_one_piece
+
+    valid = np.zeros((60, 80), np.uint8)
+    valid[5:55, 5:75] = 255
+    if cut:
+        valid[cut] = 0
+    if refused:
+        with pytest.raises(CalibrationError, match="one piece"):
+            _check_one_piece(valid)
+    else:
+        _check_one_piece(valid)
