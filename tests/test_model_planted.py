@@ -41,8 +41,9 @@ def view_box(rect: Rectifier, bbox) -> tuple[float, float, float, float]:
 
 
 UNEVEN_NOTE = (
-    "stains under very uneven light are the model's weak spot (oil stains in the dark half "
-    "look like shade; see the card's validation figures)"
+    "in these three uneven-light photos the front light is so weak that the yarn is a black "
+    "silhouette against the lit bench; the planted stain does not show in the pixels, and the "
+    "network gives it no stain probability at all (below 0.01), so no verifier can find it"
 )
 CASES = [
     ("plastic", "dark_table", "foreign_matter"),

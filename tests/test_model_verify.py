@@ -1,5 +1,6 @@
 """The second-stage verifier on literal inputs: region features, the decision, its card entry."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -9,7 +10,7 @@ from qcstation.model.verify import (
     FEATURES,
     Verifier,
     cell_colours,
-    log_colour,
+    expand,
     parse_verifiers,
     region_features,
 )
@@ -37,12 +38,10 @@ def plant(p, view, cells, bgr, prob=0.8):
 
 
 def features(p, view):
-    labels = (p[STAIN] > 0.5).astype(np.int32)
-    import cv2
-
-    n, labels = cv2.connectedComponents(labels.astype(np.uint8), connectivity=8)
-    colours = log_colour(cell_colours(view, p.shape[1:], 4))
-    x = region_features(p, labels, n, "stain", colours, np.ones(p.shape[1:], np.uint8), 2.0)
+    mask = (p[STAIN] > 0.5).astype(np.uint8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    valid = np.ones(p.shape[1:], np.uint8)
+    x = region_features(p, labels, stats, "stain", view, valid, 2.0, 4)
     return dict(zip(FEATURES, x[0], strict=True)), x
 
 
@@ -75,6 +74,10 @@ def test_a_browner_darker_blob_differs_in_brightness_and_hue():
     assert f["d_chroma"] > 0.2
     assert f["ring_lum_std"] == pytest.approx(0.0, abs=1e-3)  # even yarn around it
     assert f["other_prob"] == 0.0
+    # every pixel of it is dark (0.45 of the yarn's brightness) and it is wider than a groove
+    assert f["dark_share"] == pytest.approx(1.0) and f["thick_dark_share"] > 0.8
+    assert f["dark_d_red_green"] == pytest.approx(f["d_red_green"], abs=1e-3)
+    assert f["dark_d_chroma"] > 0.2
 
 
 def test_a_dark_groove_keeps_the_hue_and_is_thin():
@@ -88,6 +91,27 @@ def test_a_dark_groove_keeps_the_hue_and_is_thin():
     assert f["d_chroma"] < 0.02
     assert f["elongation"] < 0.1
     assert f["fill"] == pytest.approx(1.0)
+    # dark, but only 4 px wide: an opening wider than a groove leaves nothing of it
+    assert f["dark_share"] == pytest.approx(1.0) and f["thick_dark_share"] == 0.0
+    assert f["dark_d_chroma"] < 0.02
+
+
+def test_a_striped_strand_is_partly_dark_and_thin_a_soaked_one_wholly_dark_and_thick():
+    # twist grooves: dark 2-px stripes across a strand every 6 px; a stain soaks it all
+    yy, xx = np.mgrid[:40, :60]
+    strand = (yy >= 18) & (yy < 21) & (xx >= 20) & (xx < 40)  # 3 cells (12 px) wide
+    p, view = scene()
+    plant(p, view, strand, YARN_BGR)
+    px = np.kron(strand, np.ones((4, 4), bool))
+    stripes = px & ((np.arange(px.shape[1]) % 6) < 2)[None, :]
+    view[stripes] = (20, 30, 45)
+    grooves, _ = features(p, view)
+    p2, soaked = scene()
+    plant(p2, soaked, strand, (20, 30, 45))
+    stain, _ = features(p2, soaked)
+    assert grooves["dark_share"] == pytest.approx(1 / 3, abs=0.03)
+    assert grooves["thick_dark_share"] == 0.0
+    assert stain["dark_share"] == pytest.approx(1.0) and stain["thick_dark_share"] > 0.7
 
 
 def test_without_yarn_around_a_region_it_has_no_colour_contrast():
@@ -114,15 +138,14 @@ def test_find_defects_keeps_the_stain_and_drops_the_groove():
     line[30, 30:44] = True
     plant(p, view, line, (30, 45, 65))
     th = Thresholds(*(dict.fromkeys(DEFECT_CLASSES, v) for v in (0.5, 8.0, 0.5, 6.0)))
-    colours = log_colour(cell_colours(view, p.shape[1:], 4))
     valid = np.ones(p.shape[1:], bool)
     plain = find_defects(p, valid, 2.0, 4.0, th)
     assert len(plain) == 2  # without the verifier both are stains
-    found = find_defects(p, valid, 2.0, 4.0, th, {"stain": verifier()}, colours)
+    found = find_defects(p, valid, 2.0, 4.0, th, {"stain": verifier()}, view, 4)
     assert [(f.type, f.box) for f in found] == [("stain", (28.0, 28.0, 28.0, 28.0))]
     assert 0.5 <= found[0].score <= 1.0
-    assert find_defects(p, valid, 2.0, 4.0, th, {"stain": verifier(0.999)}, colours) == []
-    with pytest.raises(ValueError, match="needs the view's colours"):
+    assert find_defects(p, valid, 2.0, 4.0, th, {"stain": verifier(0.999)}, view, 4) == []
+    with pytest.raises(ValueError, match="needs the view"):
         find_defects(p, valid, 2.0, 4.0, th, {"stain": verifier()})
 
 
@@ -138,6 +161,20 @@ def test_verifier_round_trips_through_json():
     assert np.allclose(v.probability(x), 1 / (1 + np.exp(-z)))
 
 
+def test_quadratic_terms_follow_the_linear_ones():
+    z = np.array([[1.0, 2.0, 3.0]])
+    assert expand(z, False) is z
+    assert expand(z, True).tolist() == [[1, 2, 3, 1, 2, 3, 4, 6, 9]]
+    v = Verifier(("d_lum", "fill"), np.zeros(2), np.ones(2), np.array([0, 0, 1.0, 0, -1.0]),
+                 0.0, 0.5, quadratic=True)  # z = d_lum^2 - fill^2
+    x = np.zeros((2, len(FEATURES)))
+    x[0, FEATURES.index("d_lum")] = 2.0
+    x[1, FEATURES.index("fill")] = 2.0
+    assert np.allclose(v.probability(x), 1 / (1 + np.exp([-4.0, 4.0])))
+    back = parse_verifiers({"stain": v.to_json()}, DEFECT_CLASSES)["stain"]
+    assert back.quadratic and np.allclose(back.probability(x), v.probability(x))
+
+
 GOOD = {"features": ["d_lum"], "mean": [0.0], "scale": [1.0], "weights": [1.0],
         "bias": 0.0, "threshold": 0.5}
 
@@ -151,6 +188,8 @@ GOOD = {"features": ["d_lum"], "mean": [0.0], "scale": [1.0], "weights": [1.0],
         ({**GOOD, "threshold": 1.5}, "threshold must lie"),
         ({**GOOD, "bias": "high"}, "bias must be a finite number"),
         ({k: v for k, v in GOOD.items() if k != "mean"}, "lacks \\['mean'\\]"),
+        ({**GOOD, "quadratic": True}, "weights must be a list of 2"),
+        ({**GOOD, "quadratic": "yes"}, "quadratic must be true or false"),
     ],
 )
 def test_malformed_verifier_is_refused(entry, message):

@@ -91,11 +91,12 @@ def merge_close(items: list[tuple[Box, float]], gap: float) -> list[tuple[Box, f
 
 def find_defects(
     probs: np.ndarray, valid: np.ndarray, cell_mm: float, cell_px: float, th: Thresholds,
-    verifiers: dict[str, Verifier] | None = None, colours: np.ndarray | None = None,
+    verifiers: dict[str, Verifier] | None = None, view: np.ndarray | None = None,
+    stride: int = 4,
 ) -> list[Finding]:
     """Findings from probabilities (C, h, w) on cells of `cell_mm`; boxes in units of `cell_px`
     (the pixels of the view the cells cover). Regions of a class with a verifier are kept only
-    when it accepts them; it needs `colours`, the view's cells as `verify.log_colour`."""
+    when it accepts them; it needs `view`, the model's input (cells of `stride` px of it)."""
     out = []
     verifiers = verifiers or {}
     masks = class_masks(probs, valid, th)
@@ -103,10 +104,10 @@ def find_defects(
         prob = probs[CLASSES.index(name)]
         min_cells = th.min_area_mm2[name] / cell_mm**2
         if name in verifiers:
-            if colours is None:
-                raise ValueError(f"the {name} verifier needs the view's colours")
-            found = verified_regions(probs, mask, name, colours, valid, cell_mm, min_cells,
-                                     th.min_score[name], verifiers[name])
+            if view is None:
+                raise ValueError(f"the {name} verifier needs the view")
+            found = verified_regions(probs, mask, name, view, valid, cell_mm, stride,
+                                     min_cells, th.min_score[name], verifiers[name])
         else:
             found = regions(prob, mask, min_cells, th.min_score[name])
         for (x, y, w, h), score in merge_close(found, th.merge_gap_mm[name] / cell_mm):

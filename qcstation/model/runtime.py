@@ -18,7 +18,6 @@ from .card import CLASSES, ModelCard, load_card, sha256_of, verifiers
 from .preprocess import normalise, pad_to_multiple, to_model_scale
 from .regions import class_masks, find_defects
 from .tiles import spans
-from .verify import cell_colours, log_colour
 
 logger = logging.getLogger(__name__)
 
@@ -135,11 +134,8 @@ class DefectModel:
         )
         s = self.card.output_stride
         scale = 0.5 * (img.shape[1] / view.shape[1] + img.shape[0] / view.shape[0])
-        colours = (
-            log_colour(cell_colours(img, probs.shape[1:], s)) if self.verifiers else None
-        )
         findings = find_defects(
-            probs, cells, s / m, s / scale, self.card.thresholds, self.verifiers, colours
+            probs, cells, s / m, s / scale, self.card.thresholds, self.verifiers, img, s
         )
         masks = class_masks(probs, cells, self.card.thresholds)
         hides = np.zeros(cells.shape, np.uint8)

@@ -36,12 +36,20 @@ FEATURES = (
     "d_chroma",  # length of the two hue differences
     "ring_lum_std",  # spread of the yarn's log brightness around it (uneven light, texture)
     "other_prob",  # mean probability of the other defect classes in the region
+    "dark_share",  # share of the region's pixels much darker than the yarn around it
+    "thick_dark_share",  # the same after an opening: dark patches, not thin twist grooves
+    "dark_d_red_green",  # log(R/G) of the dark pixels minus the yarn's (0 without any)
+    "dark_d_green_blue",  # log(G/B), likewise
+    "dark_d_chroma",  # length of the two
 )
+DARK = float(np.log(0.6))  # a pixel is dark below 0.6 of the yarn's brightness around it
+THICK_PX = 5  # opening kernel (pixels of the view, 2.5 mm at 2 px/mm): wider than a groove
 
 
 @dataclass(frozen=True)
 class Verifier:
-    """Logistic decision over standardised region features; keeps p >= threshold."""
+    """Logistic decision over standardised region features z (and, if `quadratic`, every
+    product z_i z_j, i <= j, after them); keeps P >= threshold."""
 
     features: tuple[str, ...]
     mean: np.ndarray
@@ -49,18 +57,20 @@ class Verifier:
     weights: np.ndarray
     bias: float
     threshold: float
+    quadratic: bool = False
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         """P(true defect) of each row of `x` (n, len(FEATURES))."""
         idx = [FEATURES.index(f) for f in self.features]
-        z = (x[:, idx] - self.mean) / self.scale
-        return 1.0 / (1.0 + np.exp(-(z @ self.weights + self.bias)))
+        z = expand((x[:, idx] - self.mean) / self.scale, self.quadratic)
+        return 1.0 / (1.0 + np.exp(-np.clip(z @ self.weights + self.bias, -50, 50)))
 
     def to_json(self) -> dict:
         return {
             "features": list(self.features),
             "mean": [float(v) for v in self.mean],
             "scale": [float(v) for v in self.scale],
+            "quadratic": self.quadratic,
             "weights": [float(v) for v in self.weights],
             "bias": float(self.bias),
             "threshold": float(self.threshold),
@@ -77,13 +87,26 @@ class Verifier:
         feats = d["features"]
         if not isinstance(feats, list) or not feats or any(f not in FEATURES for f in feats):
             raise ValueError(f"verifier features must be a non-empty list of {list(FEATURES)}")
-        arrays = [_numbers(d, k, len(feats)) for k in ("mean", "scale", "weights")]
-        if (arrays[1] <= 0).any():
+        quadratic = d.get("quadratic", False)
+        if not isinstance(quadratic, bool):
+            raise ValueError("verifier quadratic must be true or false")
+        n = len(feats)
+        mean, scale = (_numbers(d, k, n) for k in ("mean", "scale"))
+        weights = _numbers(d, "weights", n + n * (n + 1) // 2 if quadratic else n)
+        if (scale <= 0).any():
             raise ValueError("verifier scales must be positive")
         bias, threshold = (_number(d, k) for k in ("bias", "threshold"))
         if not 0.0 <= threshold <= 1.0:
             raise ValueError("the verifier threshold must lie in [0, 1]")
-        return Verifier(tuple(feats), *arrays, bias, threshold)
+        return Verifier(tuple(feats), mean, scale, weights, bias, threshold, quadratic)
+
+
+def expand(z: np.ndarray, quadratic: bool) -> np.ndarray:
+    """z (n, k), followed by its products z_i z_j (i <= j, row-major) if `quadratic`."""
+    if not quadratic:
+        return z
+    i, j = np.triu_indices(z.shape[1])
+    return np.column_stack([z, z[:, i] * z[:, j]])
 
 
 def _number(d: dict, key: str) -> float:
@@ -136,20 +159,29 @@ def _label_means(labels: np.ndarray, weights: np.ndarray, values: np.ndarray, n:
 
 
 def region_features(
-    probs: np.ndarray, labels: np.ndarray, n: int, cls: str, colours: np.ndarray,
-    valid: np.ndarray, cell_mm: float,
+    probs: np.ndarray, labels: np.ndarray, stats: np.ndarray, cls: str, view: np.ndarray,
+    valid: np.ndarray, cell_mm: float, stride: int,
 ) -> np.ndarray:
-    """FEATURES (n - 1, len(FEATURES)) of the regions 1..n-1 of `labels` (cells) of class `cls`.
+    """FEATURES (n - 1, len(FEATURES)) of the regions 1..n-1 of `labels` (cells of `stride` px
+    of `view`, the model's BGR input; `stats` as cv2.connectedComponentsWithStats gives) of
+    class `cls`. `valid` marks the cells inside the camera's view."""
+    colours = log_colour(cell_colours(view, labels.shape, stride))
+    cell, ring = _cell_features(probs, labels, stats, cls, colours, valid, cell_mm)
+    dark = _dark_features(view, labels, stats, ring, stride)
+    return np.column_stack([cell, dark])[1:]
 
-    `colours` is `log_colour` of the view's cells, `valid` the cells inside the view.
-    """
+
+def _cell_features(probs, labels, stats, cls, colours, valid, cell_mm):
+    """The cell-level columns of FEATURES for every label, and the yarn's `log_colour` around
+    each region (3, n; NaN where there is too little yarn around it)."""
+    n = len(stats)
     k = CLASSES.index(cls)
     p = probs[k]
     inside = labels > 0
     lab = labels[inside]
     ys, xs = np.nonzero(inside)
     ones = np.ones(len(lab))
-    area = np.bincount(lab, minlength=n).astype(np.float64)
+    area = stats[:, 4].astype(np.float64)
     a = np.maximum(area, 1)
     peak = np.zeros(n)
     np.maximum.at(peak, lab, p[inside])
@@ -164,14 +196,7 @@ def region_features(
     half = np.sqrt(np.maximum(((vxx - vyy) / 2) ** 2 + vxy**2, 0))
     lo, hi = (vxx + vyy) / 2 - half, (vxx + vyy) / 2 + half
     elong = np.sqrt(np.clip(lo, 0, None) / np.maximum(hi, EPS))
-    x0 = np.full(n, np.inf)
-    x1 = np.full(n, -np.inf)
-    y0, y1 = x0.copy(), x1.copy()
-    np.minimum.at(x0, lab, xs)
-    np.maximum.at(x1, lab, xs)
-    np.minimum.at(y0, lab, ys)
-    np.maximum.at(y1, lab, ys)
-    fill = area / np.maximum((x1 - x0 + 1) * (y1 - y0 + 1), 1)
+    fill = area / np.maximum(stats[:, 2] * stats[:, 3], 1)
     reg_col, _ = _label_means(lab, ones, colours[inside].T.astype(np.float64), n)
     reg_col = reg_col / a
     ring_col, ring_sq, ring_n = _ring_stats(probs, labels, n, colours, valid)
@@ -181,20 +206,40 @@ def region_features(
     ring_var = ring_sq / np.maximum(ring_n, 1) - ring_mean[0] ** 2
     ring_std = np.where(fallback, 0.0, np.sqrt(np.clip(ring_var, 0, None)))
     peak_c = np.clip(peak, EPS, 1 - EPS)
-    out = np.stack([
-        np.log(peak_c / (1 - peak_c)),
-        mean_p,
-        np.log(area * cell_mm**2 + EPS),
-        fill,
-        elong,
-        d[0],
-        d[1],
-        d[2],
-        np.hypot(d[1], d[2]),
-        ring_std,
-        other,
-    ], axis=1)
-    return out[1:]
+    cols = [np.log(peak_c / (1 - peak_c)), mean_p, np.log(area * cell_mm**2 + EPS), fill,
+            elong, d[0], d[1], d[2], np.hypot(d[1], d[2]), ring_std, other]
+    return np.stack(cols, axis=1), np.where(fallback, np.nan, ring_mean)
+
+
+def _dark_features(view, labels, stats, ring, stride) -> np.ndarray:
+    """dark_share, thick_dark_share and the dark pixels' hue against the yarn, per label
+    (row 0, the background, and regions without yarn around them: zeros)."""
+    out = np.zeros((len(stats), 5))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (THICK_PX, THICK_PX))
+    block = np.ones((stride, stride), np.uint8)
+    pad = THICK_PX  # so the opening sees what lies around the region, not the crop's edge
+    for i in np.flatnonzero(np.isfinite(ring[0])):
+        if i == 0:
+            continue
+        x, y, w, h = stats[i, :4] * stride
+        x0, y0 = max(x - pad, 0), max(y - pad, 0)
+        px = view[y0:y + h + pad, x0:x + w + pad].astype(np.float32)
+        mine = np.zeros(px.shape[:2], bool)
+        cells = np.kron(labels[y // stride:(y + h) // stride, x // stride:(x + w) // stride] == i,
+                        block).astype(bool)
+        part = mine[y - y0:y - y0 + h, x - x0:x - x0 + w]
+        part[:] = cells[: part.shape[0], : part.shape[1]]
+        lum = np.log(px.mean(axis=2) + 1.0)
+        dark = (mine & (lum < ring[0, i] + DARK)).astype(np.uint8)
+        thick = cv2.morphologyEx(dark, cv2.MORPH_OPEN, kernel) > 0
+        n_mine = max(int(mine.sum()), 1)
+        out[i, 0] = dark.sum() / n_mine
+        out[i, 1] = thick.sum() / n_mine
+        if dark.any():
+            b, g, r = px[dark > 0].mean(axis=0) + 1.0
+            out[i, 2:4] = np.log(r / g) - ring[1, i], np.log(g / b) - ring[2, i]
+    out[:, 4] = np.hypot(out[:, 2], out[:, 3])
+    return out
 
 
 def _ring_stats(probs, labels, n, colours, valid):
@@ -217,14 +262,14 @@ def _ring_stats(probs, labels, n, colours, valid):
 
 
 def verified_regions(
-    probs: np.ndarray, mask: np.ndarray, cls: str, colours: np.ndarray, valid: np.ndarray,
-    cell_mm: float, min_cells: float, min_score: float, verifier: Verifier,
+    probs: np.ndarray, mask: np.ndarray, cls: str, view: np.ndarray, valid: np.ndarray,
+    cell_mm: float, stride: int, min_cells: float, min_score: float, verifier: Verifier,
 ) -> list[tuple[tuple[float, float, float, float], float]]:
     """Regions of `mask` (cells) big and sure enough that `verifier` keeps: (box, its P)."""
     if not mask.any():
         return []
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    x = region_features(probs, labels, n, cls, colours, valid, cell_mm)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    x = region_features(probs, labels, stats, cls, view, valid, cell_mm, stride)
     p = verifier.probability(x)
     peak = 1 / (1 + np.exp(-x[:, FEATURES.index("peak_logit")]))
     keep = (stats[1:, 4] >= min_cells) & (peak >= min_score) & (p >= verifier.threshold)
