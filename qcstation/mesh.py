@@ -97,7 +97,8 @@ def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float,
 def _whole_regions(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float):
     """(contours, boxes, moments, integral image of the clear mask) of the clear regions wholly
     in view, or None if there are none."""
-    scene = cv2.bitwise_or(open_mask, cv2.bitwise_not(valid))
+    scene = cv2.bitwise_not(valid)
+    cv2.bitwise_or(open_mask, scene, dst=scene)
     # Corner points only: the polygon's box and moments are those of every boundary pixel.
     contours, hierarchy = cv2.findContours(scene, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
