@@ -160,13 +160,16 @@ def _label_means(labels: np.ndarray, weights: np.ndarray, values: np.ndarray, n:
 
 def region_features(
     probs: np.ndarray, labels: np.ndarray, stats: np.ndarray, cls: str, view: np.ndarray,
-    valid: np.ndarray, cell_mm: float, stride: int,
+    valid: np.ndarray, cell_mm: float, stride: int, want: np.ndarray | None = None,
 ) -> np.ndarray:
     """FEATURES (n - 1, len(FEATURES)) of the regions 1..n-1 of `labels` (cells of `stride` px
     of `view`, the model's BGR input; `stats` as cv2.connectedComponentsWithStats gives) of
-    class `cls`. `valid` marks the cells inside the camera's view."""
+    class `cls`. `valid` marks the cells inside the camera's view. The pixel-level (dark_*)
+    columns are only computed for the regions `want` (n - 1 bools; default all), 0 elsewhere."""
     colours = log_colour(cell_colours(view, labels.shape, stride))
     cell, ring = _cell_features(probs, labels, stats, cls, colours, valid, cell_mm)
+    if want is not None:
+        ring = np.where(np.concatenate([[False], want])[None, :], ring, np.nan)
     dark = _dark_features(view, labels, stats, ring, stride)
     return np.column_stack([cell, dark])[1:]
 
@@ -269,10 +272,13 @@ def verified_regions(
     if not mask.any():
         return []
     _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    x = region_features(probs, labels, stats, cls, view, valid, cell_mm, stride)
+    big = stats[1:, 4] >= min_cells
+    if not big.any():
+        return []
+    x = region_features(probs, labels, stats, cls, view, valid, cell_mm, stride, big)
     p = verifier.probability(x)
     peak = 1 / (1 + np.exp(-x[:, FEATURES.index("peak_logit")]))
-    keep = (stats[1:, 4] >= min_cells) & (peak >= min_score) & (p >= verifier.threshold)
+    keep = big & (peak >= min_score) & (p >= verifier.threshold)
     return [
         (tuple(float(v) for v in stats[i + 1, :4]), float(p[i]))  # type: ignore[misc]
         for i in np.flatnonzero(keep)
