@@ -74,50 +74,57 @@ class Segments:
 def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float,
                   core: np.ndarray | None = None) -> Openings:
     """Clear regions wholly inside the valid view, with their clear spans, and the integral
-    images of the clear mask and of the yarn's `core` (made on a second thread meanwhile).
+    images of the clear mask and of the yarn's `core`.
 
     Pixels out of view are traced as clear, so a clear region that reaches one (even
     diagonally) becomes part of the region outside the view; the view is one piece without
     holes (the image of the camera's rectangle), so that region touches the image's frame.
+    The integral images are made on a second thread while this one traces and measures the
+    regions (OpenCV releases the GIL).
     """
-    with ThreadPoolExecutor(1) as pool:  # OpenCV releases the GIL
-        core_sums = None if core is None else pool.submit(cv2.integral, core)
-        found = _whole_regions(open_mask, valid, px_per_mm)
-        core_sums = None if core is None else core_sums.result()
-    if found is None:
-        return _no_openings()
-    contours, boxes, mom, clear_sums = found
-    x0, y0, bw, bh = boxes.T
-    span_w, span_h = _band_spans(clear_sums, x0, y0, bw, bh)
-    area, m10, m01 = mom.T
-    return Openings(contours, m10 / area, m01 / area, x0, y0, bw, bh, area, span_w, span_h,
-                    clear_sums, core_sums)
-
-
-def _whole_regions(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float):
-    """(contours, boxes, moments, integral image of the clear mask) of the clear regions wholly
-    in view, or None if there are none."""
-    scene = cv2.bitwise_not(valid)
-    cv2.bitwise_or(open_mask, scene, dst=scene)
-    # Corner points only: the polygon's box and moments are those of every boundary pixel.
-    contours, hierarchy = cv2.findContours(scene, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    if not contours:
-        return None
-    outer = np.flatnonzero(hierarchy[0, :, 3] < 0)  # the rest are specks inside an opening
-    boxes, mom = _boxes_and_moments([contours[i] for i in outer])
     h, w = open_mask.shape
-    x0, y0, bw, bh = boxes.T
-    framed = (x0 == 0) | (y0 == 0) | (x0 + bw == w) | (y0 + bh == h)
-    idx = np.flatnonzero((mom[:, 0] >= MIN_OPENING_MM2 * px_per_mm**2) & ~framed)
+    with ThreadPoolExecutor(1) as pool:
+        core_sums = None if core is None else pool.submit(cv2.integral, core)
+        scene = cv2.bitwise_not(valid)
+        cv2.bitwise_or(open_mask, scene, dst=scene)
+        # Corner points only: the polygon's box and moments are those of every boundary pixel.
+        contours, hierarchy = cv2.findContours(scene, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+        if not contours:
+            return _no_openings()
+        clear_sums = pool.submit(_clear_sums, open_mask, contours, hierarchy[0])
+        outer = np.flatnonzero(hierarchy[0, :, 3] < 0)  # the rest are specks in an opening
+        boxes, mom = _boxes_and_moments([contours[i] for i in outer])
+        x0, y0, bw, bh = boxes.T
+        framed = (x0 == 0) | (y0 == 0) | (x0 + bw == w) | (y0 + bh == h)
+        idx = np.flatnonzero((mom[:, 0] >= MIN_OPENING_MM2 * px_per_mm**2) & ~framed)
+        clear_sums = clear_sums.result()
+        core_sums = None if core is None else core_sums.result()
     if len(idx) == 0:
-        return None
-    # Specks of yarn inside an opening (a crossing hair, a fibre clump) do not shorten it.
-    parents = hierarchy[0, hierarchy[0, :, 3] >= 0, 3]
-    with_specks = np.intersect1d(parents, outer[idx])
-    filled = open_mask.copy() if len(with_specks) else open_mask
-    if len(with_specks):
-        cv2.drawContours(filled, [contours[i] for i in with_specks], -1, 1, cv2.FILLED)
-    return tuple(contours[i] for i in outer[idx]), boxes[idx], mom[idx], cv2.integral(filled)
+        return _no_openings()
+    x0, y0, bw, bh = boxes[idx].T
+    span_w, span_h = _band_spans(clear_sums, x0, y0, bw, bh)
+    area, m10, m01 = mom[idx].T
+    return Openings(tuple(contours[i] for i in outer[idx]), m10 / area, m01 / area, x0, y0,
+                    bw, bh, area, span_w, span_h, clear_sums, core_sums)
+
+
+def _clear_sums(open_mask: np.ndarray, contours, hierarchy: np.ndarray) -> np.ndarray:
+    """Integral image of the clear mask with the specks of yarn inside clear regions (a
+    crossing hair, a fibre clump) filled, so that they do not shorten an opening. Regions on
+    the image's frame (the one outside the view, whose holes are the net) are not filled."""
+    h, w = open_mask.shape
+    parents = np.unique(hierarchy[hierarchy[:, 3] >= 0, 3])
+    inner = [contours[i] for i in parents if _off_frame(contours[i], w, h)]
+    if not inner:
+        return cv2.integral(open_mask)
+    filled = open_mask.copy()
+    cv2.drawContours(filled, inner, -1, 1, cv2.FILLED)
+    return cv2.integral(filled)
+
+
+def _off_frame(points: np.ndarray, w: int, h: int) -> bool:
+    return bool(points.min() > 0 and points[..., 0].max() < w - 1
+                and points[..., 1].max() < h - 1)
 
 
 def _boxes_and_moments(contours: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
