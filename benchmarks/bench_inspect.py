@@ -1,8 +1,9 @@
 """Speed of the inspection engine, side by side with a naive baseline, in one run.
 
 For each frame size, synthetic frames are rendered once (decode excluded) and each step is
-timed over repeats; medians are printed with the ratio to the baseline, a Python loop over
-`skimage.measure.regionprops` computing the same per-opening quantities on the same mask.
+timed over rounds, every step in turn in each round; medians are printed with the ratio to the
+baseline, a Python loop over `skimage.measure.regionprops` computing the same per-opening
+quantities on the same mask.
 
     python benchmarks/bench_inspect.py [--sizes 2448x2048,4000x3000] [--repeats 11]
 """
@@ -21,7 +22,7 @@ import numpy as np
 
 from qcstation import mesh
 from qcstation.model import DefectModel
-from qcstation.pipeline import Inspector, measure
+from qcstation.pipeline import BenchView, Inspector, measure
 from qcstation.spec import load_spec
 from qcstation.synth.camera import Camera
 from qcstation.synth.dataset import camera_for
@@ -59,42 +60,37 @@ def usable_frame(camera: Camera, seed: int, bench: str) -> np.ndarray:
     raise RuntimeError("no usable frame rendered")
 
 
-def median_ms(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
-
-
 def bench_size(size: tuple[int, int], repeats: int, seed: int) -> dict:
+    """Median ms of each step over `repeats` rounds on the three frames. Within a round every
+    step runs once on each frame, one after another, so a change in the machine's load
+    falls on all of them alike; the baseline runs in every third round (it is slow)."""
     camera = camera_for(seed, size, (3.2, 4.8))
     inspector = Inspector(SPEC, camera.calibration())
-    model = DefectModel.load()
-    with_model = Inspector(SPEC, camera.calibration(), model=model)
-    rows = []
-    for bench in ("light_table", "backlit", "dark_table"):
-        image = usable_frame(camera, seed, bench)
-        bv = inspector.bench_view(image)
-
-        def ours(bv=bv):
-            op = bv.openings()
-            return measure(bv, op, SPEC.mesh.min_strand_mm)
-
-        def naive(bv=bv):
-            return baseline_openings(bv.open_mask, bv.valid, bv.px_per_mm)
-
-        rows.append({
-            "full": median_ms(lambda image=image: inspector.inspect(image, "b"), repeats),
-            "with_model": median_ms(lambda image=image: with_model.inspect(image, "b"), repeats),
-            "model": median_ms(lambda bv=bv: with_model.appearance(bv), repeats),
-            "view": median_ms(lambda image=image: inspector.bench_view(image), repeats),
-            "measure": median_ms(ours, repeats),
-            "baseline": median_ms(naive, max(3, repeats // 3)),
-        })
-    return {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+    with_model = Inspector(SPEC, camera.calibration(), model=DefectModel.load())
+    steps: dict[str, Callable[[np.ndarray], object]] = {
+        "full": lambda image: inspector.inspect(image, "b"),
+        "with_model": lambda image: with_model.inspect(image, "b"),
+        "view": inspector.bench_view,
+    }
+    frames = [usable_frame(camera, seed, b) for b in ("light_table", "backlit", "dark_table")]
+    views = [inspector.bench_view(image) for image in frames]
+    on_view: dict[str, Callable[[BenchView], object]] = {
+        "model": with_model.appearance,
+        "measure": lambda bv: measure(bv, bv.openings(), SPEC.mesh.min_strand_mm),
+        "baseline": lambda bv: baseline_openings(bv.open_mask, bv.valid, bv.px_per_mm),
+    }
+    times: dict[str, list[float]] = {k: [] for k in (*steps, *on_view)}
+    for r in range(repeats + 1):  # the first round warms up and is not counted
+        for image, bv in zip(frames, views, strict=True):
+            for name, fn, arg in [*((k, f, image) for k, f in steps.items()),
+                                  *((k, f, bv) for k, f in on_view.items())]:
+                if name == "baseline" and r % 3:
+                    continue
+                t0 = time.perf_counter()
+                fn(arg)
+                if r:
+                    times[name].append((time.perf_counter() - t0) * 1000)
+    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def main() -> None:
@@ -105,7 +101,8 @@ def main() -> None:
     args = ap.parse_args()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"OpenCV {cv2.__version__} ({cv2.getNumThreads()} threads), numpy {np.__version__}; "
-          f"medians of {args.repeats} runs over 3 frames (light table, backlit, dark table)\n")
+          f"medians of {args.repeats} rounds over 3 frames (light table, backlit, dark table); "
+          f"load average {os.getloadavg()[0]:.2f}\n")
     print("| frame | whole inspection with model ms | defect model ms | geometry only ms | "
           "bench view (rectify + segment) ms | measurement + structural defects ms | "
           "baseline regionprops loop ms | baseline / measurement |")
