@@ -80,8 +80,7 @@ class Rectifier:
         map1, map2 = cv2.convertMaps(src[..., 0], src[..., 1], cv2.CV_16SC2)
         ones = np.full((h, w), 255, np.uint8)
         valid = cv2.remap(ones, map1, map2, cv2.INTER_NEAREST, borderValue=0)
-        valid = cv2.erode(valid, np.ones((5, 5), np.uint8))
-        _check_one_piece(valid)
+        valid = _one_piece(cv2.erode(valid, np.ones((5, 5), np.uint8)))
         return Rectifier(cal, s, (float(x0), float(y0)), (rw, rh), map1, map2, valid)
 
     def rectify(self, image: np.ndarray) -> np.ndarray:
@@ -94,11 +93,18 @@ class Rectifier:
         return bench_to_image(self.cal, mm)
 
 
-def _check_one_piece(valid: np.ndarray) -> None:
-    """The camera's view of the bench must be one piece without holes (mesh.find_openings
-    relies on it); a calibration whose lens model folds the image over itself is refused."""
+def _one_piece(valid: np.ndarray) -> np.ndarray:
+    """The camera's view of the bench as one piece without holes (mesh.find_openings relies
+    on it). Far outside the image a lens model can fold back onto it, leaving islands of
+    pixels that seem to be in view: only the largest piece is kept. A hole inside the view
+    would be such a fold across the view itself: the calibration is refused."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(valid, connectivity=8)
+    if n > 2:
+        main = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        valid = np.where(labels == main, 255, 0).astype(np.uint8)
     _, hierarchy = cv2.findContours(valid, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None or len(hierarchy[0]) != 1:
         raise CalibrationError("the calibration does not map the image onto one piece of the "
                                "bench (its lens distortion folds the view); calibrate the "
                                "camera again with more chessboard photos near the corners")
+    return valid

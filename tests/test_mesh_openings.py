@@ -91,13 +91,13 @@ def test_matches_opencv_moments_on_irregular_regions():
 @pytest.mark.parametrize(
     "cut, refused",
     [(None, False),
-     ((slice(20, 30), slice(30, 40)), True),  # a hole in the view
-     ((slice(None), slice(38, 42)), True)],  # two pieces
+     ((slice(20, 30), slice(30, 40)), True),  # a hole in the view: refused
+     ((slice(None), slice(60, 64)), False)],  # an island beside it: dropped
 )
-def test_the_view_must_be_one_piece_without_holes(cut, refused):
+def test_the_view_is_one_piece_without_holes(cut, refused):
     # find_openings relies on it: a region reaching out of view reaches the image's frame
     from qcstation.errors import CalibrationError
-    from qcstation.rectify import _check_one_piece
+    from qcstation.rectify import _one_piece
 
     valid = np.zeros((60, 80), np.uint8)
     valid[5:55, 5:75] = 255
@@ -105,6 +105,9 @@ def test_the_view_must_be_one_piece_without_holes(cut, refused):
         valid[cut] = 0
     if refused:
         with pytest.raises(CalibrationError, match="one piece"):
-            _check_one_piece(valid)
-    else:
-        _check_one_piece(valid)
+            _one_piece(valid)
+        return
+    main = _one_piece(valid)
+    assert main.dtype == np.uint8 and set(np.unique(main)) == {0, 255}
+    assert (main[5:55, 5:60] == 255).all()  # the main piece stays
+    assert (main[:, 64:] == 0).all() if cut else (main == valid).all()
