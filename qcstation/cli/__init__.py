@@ -8,6 +8,7 @@ import logging
 import sys
 
 from ..errors import QCError
+from ..memory import keep_large_buffers
 
 # command name -> module in this package with `add_arguments(parser)` and `run(args) -> int`
 COMMANDS = {
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    keep_large_buffers()
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
