@@ -43,6 +43,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="share of crops with a painted stain (default 0.3)",
     )
     p.add_argument(
+        "--stain-radius-mm",
+        type=float,
+        nargs=2,
+        metavar=("LO", "HI"),
+        default=(4.0, 12.0),
+        help="radii of the painted stains, drawn uniformly (default 4 12, the renderer's; "
+        "e.g. 4 7 for more small stains)",
+    )
+    p.add_argument(
         "--widths",
         type=int,
         nargs=4,
@@ -69,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
         raise DataError("--epochs, --steps, --batch and --threads must be 1 or more.")
     if not (0 < args.lr < 1 and 0 <= args.p_stain <= 1):
         raise DataError("--lr must lie in (0, 1) and --p-stain in [0, 1].")
+    lo, hi = args.stain_radius_mm
+    if not 1.0 <= lo <= hi <= 30.0:
+        raise DataError("--stain-radius-mm takes two radii LO <= HI between 1 and 30 mm.")
     if args.widths is not None and not all(4 <= c <= 256 for c in args.widths):
         raise DataError("--widths takes four channel counts between 4 and 256.")
     if args.init is not None and not args.init.is_file():
@@ -96,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         lr=args.lr,
         p_stain=args.p_stain,
+        stain_radius_mm=(lo, hi),
         init=str(args.init) if args.init else "",
         **({"widths": tuple(args.widths)} if args.widths else {}),
     )

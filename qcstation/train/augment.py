@@ -11,7 +11,7 @@ import numpy as np
 
 from ..model.preprocess import normalise
 from .data import IGNORE, YARN, Sample, _paint_order
-from .stains import paint_stain
+from .stains import RADIUS_MM, paint_stain
 
 logger = logging.getLogger(__name__)
 
@@ -102,12 +102,13 @@ def crop(
     stride: int,
     augment: bool = True,
     p_stain: float = 0.0,
+    stain_radius_mm: tuple[float, float] = RADIUS_MM,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One training pair: normalised input (3, size, size) and cell targets; with `p_stain` a
-    painted stain (not on backlit benches)."""
+    painted stain of a radius in `stain_radius_mm` (not on backlit benches)."""
     img, lab = warp(rng, s, crop_centre(rng, s, size, code), size)
     if augment and not s.backlit and rng.random() < p_stain:
-        paint_stain(rng, img, lab, MODEL_PX_PER_MM)
+        paint_stain(rng, img, lab, MODEL_PX_PER_MM, stain_radius_mm)
     if augment:
         img = light(rng, img)
     return normalise(img, lab != IGNORE), cell_targets(lab, stride)
@@ -143,9 +144,18 @@ def batch(
     p_hard: float = 0.0,
     augment: bool = True,
     p_stain: float = 0.0,
+    stain_radius_mm: tuple[float, float] = RADIUS_MM,
 ) -> tuple[np.ndarray, np.ndarray]:
     pairs = [
-        crop(rng, *pick(rng, samples, p_defect, p_hard), size, stride, augment, p_stain)
+        crop(
+            rng,
+            *pick(rng, samples, p_defect, p_hard),
+            size,
+            stride,
+            augment,
+            p_stain,
+            stain_radius_mm,
+        )
         for _ in range(n)
     ]
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])

@@ -14,6 +14,7 @@ from ..model.card import CLASSES
 from . import augment
 from .data import IGNORE, Sample
 from .net import OUTPUT_STRIDE, WIDTHS, UNet
+from .stains import RADIUS_MM
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ class TrainConfig:
     p_defect: float = 0.5  # share of crops centred on an appearance defect
     p_hard: float = 0.15  # share centred on a structural defect (frayed ends, not tufts)
     p_stain: float = 0.3  # share with a painted stain (train.stains): rendered ones are rare
+    stain_radius_mm: tuple[float, float] = RADIUS_MM  # radii of the painted stains
     lr: float = 4e-3
     weight_decay: float = 1e-4
     seed: int = 1
@@ -113,6 +115,7 @@ def _epoch(
             cfg.p_defect,
             cfg.p_hard,
             p_stain=cfg.p_stain,
+            stain_radius_mm=cfg.stain_radius_mm,
         )
         logits = model.logits(torch.from_numpy(x))
         target = torch.from_numpy(t).long()

@@ -3,9 +3,11 @@
 Stains are the rarest defect in rendered sets (a few per hundred photos) while their look-alikes
 (the shaded parts of woven crossings, knots) are everywhere, so more stains are painted on the
 yarn of training crops, the way the renderer paints them (`qcstation.synth.foreign.stain`): an
-irregular blob of 4-12 mm radius, mould with spots or plain oil, whose tint follows the yarn's own
-brightness. The tint scales with the pixel's brightness, so painting after the light is the same
-as painting before it. Not on backlit benches, where the yarn is a silhouette (as the renderer).
+irregular blob of 4-12 mm radius (a narrower range can be asked for, e.g. 4-7 mm for more of the
+small stains that soak only a few millimetres of a thin strand), mould with spots or plain oil,
+whose tint follows the yarn's own brightness. The tint scales with the pixel's brightness, so
+painting after the light is the same as painting before it. Not on backlit benches, where the
+yarn is a silhouette (as the renderer).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ STAIN = CLASSES.index("stain")
 MOULD = (np.array([0.09, 0.12, 0.10]), np.array([0.04, 0.045, 0.04]))  # BGR, as the renderer
 OIL = np.array([0.04, 0.07, 0.12])
 LABEL_AT = 0.35  # stain strength from which a pixel is labelled stain (the renderer's)
+RADIUS_MM = (4.0, 12.0)  # the renderer's range of stain radii
 
 
 def blob(rng: np.random.Generator, radius: float, size: int, ramp: float) -> np.ndarray:
@@ -35,14 +38,19 @@ def blob(rng: np.random.Generator, radius: float, size: int, ramp: float) -> np.
 
 
 def paint_stain(
-    rng: np.random.Generator, img: np.ndarray, lab: np.ndarray, px_per_mm: float
+    rng: np.random.Generator,
+    img: np.ndarray,
+    lab: np.ndarray,
+    px_per_mm: float,
+    radius_mm: tuple[float, float] = RADIUS_MM,
 ) -> bool:
-    """Paint one stain on the yarn of a crop, in place; False when there is no yarn."""
+    """Paint one stain of a radius drawn from `radius_mm` on the yarn of a crop, in place;
+    False when there is no yarn."""
     ys, xs = np.nonzero(lab == YARN)
     if len(xs) < 50:
         return False
     i = rng.integers(len(xs))
-    r = rng.uniform(4, 12) * px_per_mm
+    r = rng.uniform(*radius_mm) * px_per_mm
     half = int(math.ceil(1.6 * r))
     size = 2 * half + 1
     b = blob(rng, r, size, 1.5 * px_per_mm)
