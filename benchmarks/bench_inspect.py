@@ -96,6 +96,17 @@ def bench_size(size: tuple[int, int], repeats: int, seed: int) -> dict:
             for k in (*steps, *on_view)}
 
 
+def grey_floor_ms(repeats: int) -> float:
+    """BGR to grey of a 5 MP frame: the machine's speed, comparable with PERF-NOTES.md."""
+    frame = np.random.default_rng(0).integers(0, 256, (2048, 2448, 3), np.uint8)
+    times = []
+    for _ in range(repeats + 1):
+        t0 = time.perf_counter()
+        cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times[1:])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="2448x2048,4000x3000")
@@ -107,7 +118,8 @@ def main() -> None:
           f"OpenCV {cv2.__version__} ({cv2.getNumThreads()} threads), numpy {np.__version__}; "
           f"per step the mean over 3 frames (light table, backlit, dark table) of its median "
           f"over {args.repeats} rounds; "
-          f"load average {os.getloadavg()[0]:.2f}\n")
+          f"load average {os.getloadavg()[0]:.2f}; 5 MP BGR-to-grey floor "
+          f"{grey_floor_ms(4 * args.repeats):.2f} ms\n")
     print("| frame | whole inspection with model ms | defect model ms | geometry only ms | "
           "bench view (rectify + segment) ms | measurement + structural defects ms | "
           "openings alone ms | baseline regionprops loop ms | baseline / measurement | "
