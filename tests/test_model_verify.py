@@ -114,6 +114,39 @@ def test_a_striped_strand_is_partly_dark_and_thin_a_soaked_one_wholly_dark_and_t
     assert stain["dark_share"] == pytest.approx(1.0) and stain["thick_dark_share"] > 0.7
 
 
+def test_a_small_stain_on_a_light_bench_is_measured_on_its_strand_not_the_bench():
+    # a thin strand (8 px) soaked dark, in a 4x4-cell region whose other half is bright bench
+    p, view = scene()
+    box = np.zeros((40, 60), bool)
+    box[18:22, 28:32] = True
+    plant(p, view, box, (235, 235, 235))  # the bench between the strand's edges
+    px = np.kron(box, np.ones((4, 4), bool))
+    rows = np.zeros(px.shape[0], bool)
+    rows[76:84] = True  # 8 of the region's 16 pixel rows are strand
+    soaked = px & rows[:, None]
+    view[soaked] = (25, 35, 50)
+    f, _ = features(p, view)
+    assert f["yarn_share"] == pytest.approx(0.5)
+    stain = np.log((25 + 35 + 50 + 3) / 3) - np.log((60 + 90 + 130 + 3) / 3)
+    assert f["fg_d_lum"] == pytest.approx(stain, abs=1e-3)
+    assert f["d_lum"] > stain + 0.5  # diluted by the bench: barely darker than the yarn
+    assert f["dark_share"] == pytest.approx(0.5) and f["fg_dark_share"] == pytest.approx(1.0)
+    assert f["fg_thick_dark_share"] > 0.9  # 8 px wide: more than a groove
+    assert f["fg_d_red_green"] == pytest.approx(np.log(51 / 36) - np.log(131 / 91), abs=1e-3)
+    assert f["fg_d_green_blue"] == pytest.approx(np.log(36 / 26) - np.log(91 / 61), abs=1e-3)
+
+
+def test_a_region_of_yarn_alone_is_all_strand():
+    p, view = scene()
+    yy, xx = np.mgrid[:40, :60]
+    disc = (yy - 20) ** 2 + (xx - 30) ** 2 <= 9
+    plant(p, view, disc, (20, 35, 70))
+    f, _ = features(p, view)
+    assert f["yarn_share"] == 1.0
+    assert f["fg_d_lum"] == pytest.approx(f["d_lum"], abs=1e-3)
+    assert f["fg_dark_share"] == f["dark_share"]
+
+
 def test_without_yarn_around_a_region_it_has_no_colour_contrast():
     p, view = scene()
     p[YARN] = 0.0

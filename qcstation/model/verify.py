@@ -41,8 +41,18 @@ FEATURES = (
     "dark_d_red_green",  # log(R/G) of the dark pixels minus the yarn's (0 without any)
     "dark_d_green_blue",  # log(G/B), likewise
     "dark_d_chroma",  # length of the two
+    # the same over the region's pixels that are not brighter than the yarn around it: a stain
+    # only darkens, so brighter pixels are the bench showing between a thin strand's edges
+    # (a small stain's cells on a light table are half bench)
+    "yarn_share",  # share of the region's pixels not brighter than the yarn around it
+    "fg_d_lum",  # log brightness of those pixels minus the yarn's
+    "fg_dark_share",  # dark pixels over those pixels
+    "fg_thick_dark_share",  # dark after the opening, over those pixels
+    "fg_d_red_green",  # log(R/G) of those pixels minus the yarn's
+    "fg_d_green_blue",  # log(G/B), likewise
 )
 DARK = float(np.log(0.6))  # a pixel is dark below 0.6 of the yarn's brightness around it
+BRIGHT = float(np.log(1.4))  # and brighter than the yarn (bench, not strand) above 1.4 of it
 THICK_PX = 5  # opening kernel (pixels of the view, 2.5 mm at 2 px/mm): wider than a groove
 
 
@@ -215,9 +225,9 @@ def _cell_features(probs, labels, stats, cls, colours, valid, cell_mm):
 
 
 def _dark_features(view, labels, stats, ring, stride) -> np.ndarray:
-    """dark_share, thick_dark_share and the dark pixels' hue against the yarn, per label
-    (row 0, the background, and regions without yarn around them: zeros)."""
-    out = np.zeros((len(stats), 5))
+    """The pixel-level columns of FEATURES (dark_share ... fg_d_green_blue) per label (row 0,
+    the background, and regions without yarn around them: zeros)."""
+    out = np.zeros((len(stats), 11))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (THICK_PX, THICK_PX))
     block = np.ones((stride, stride), np.uint8)
     pad = THICK_PX  # so the opening sees what lies around the region, not the crop's edge
@@ -241,6 +251,14 @@ def _dark_features(view, labels, stats, ring, stride) -> np.ndarray:
         if dark.any():
             b, g, r = px[dark > 0].mean(axis=0) + 1.0
             out[i, 2:4] = np.log(r / g) - ring[1, i], np.log(g / b) - ring[2, i]
+        fg = mine & (lum <= ring[0, i] + BRIGHT)
+        n_fg = int(fg.sum())
+        out[i, 5] = n_fg / n_mine
+        if n_fg:
+            b, g, r = px[fg].mean(axis=0) + 1.0
+            out[i, 6] = np.log((b + g + r) / 3) - ring[0, i]
+            out[i, 7], out[i, 8] = dark.sum() / n_fg, thick.sum() / n_fg
+            out[i, 9:11] = np.log(r / g) - ring[1, i], np.log(g / b) - ring[2, i]
     out[:, 4] = np.hypot(out[:, 2], out[:, 3])
     return out
 
