@@ -1,6 +1,7 @@
 """Painted training stains (qcstation.train.stains) on a rendered light-table photo: the radius
 asked for is the radius painted, on the yarn only, darker than the yarn, and it reaches the
-training crops through augment.batch; the CLI refuses a range that makes no sense."""
+training crops through augment.batch; the CLI refuses a range that makes no sense (and a share
+of hard-negative crops above one half)."""
 
 import numpy as np
 import pytest
@@ -59,8 +60,16 @@ def test_the_radius_reaches_the_training_crops(sample):
     assert np.median(large) > 2.5 * np.median(small)
 
 
-@pytest.mark.parametrize("radii", [["8", "4"], ["0.5", "4"], ["4", "40"]])
-def test_cli_refuses_a_bad_radius_range(tmp_path, capsys, radii):
-    code = main(["train", "--data", str(tmp_path), "--stain-radius-mm", *radii])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--stain-radius-mm", "8", "4"],
+        ["--stain-radius-mm", "0.5", "4"],
+        ["--stain-radius-mm", "4", "40"],
+        ["--p-hard", "0.7"],
+    ],
+)
+def test_cli_refuses_a_bad_stain_radius_or_hard_share(tmp_path, capsys, args):
+    code = main(["train", "--data", str(tmp_path), *args])
     assert code == 2
-    assert "--stain-radius-mm" in capsys.readouterr().err
+    assert args[0] in capsys.readouterr().err

@@ -43,6 +43,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="share of crops with a painted stain (default 0.3)",
     )
     p.add_argument(
+        "--p-hard",
+        type=float,
+        default=0.15,
+        help="share of crops centred on a structural defect, whose frayed ends must not "
+        "read as foreign matter or fibre tufts (default 0.15)",
+    )
+    p.add_argument(
         "--stain-radius-mm",
         type=float,
         nargs=2,
@@ -76,8 +83,8 @@ def run(args: argparse.Namespace) -> int:
             )
     if min(args.epochs, args.steps, args.batch, args.threads) < 1:
         raise DataError("--epochs, --steps, --batch and --threads must be 1 or more.")
-    if not (0 < args.lr < 1 and 0 <= args.p_stain <= 1):
-        raise DataError("--lr must lie in (0, 1) and --p-stain in [0, 1].")
+    if not (0 < args.lr < 1 and 0 <= args.p_stain <= 1 and 0 <= args.p_hard <= 0.5):
+        raise DataError("--lr must lie in (0, 1), --p-stain in [0, 1] and --p-hard in [0, 0.5].")
     lo, hi = args.stain_radius_mm
     if not 1.0 <= lo <= hi <= 30.0:
         raise DataError("--stain-radius-mm takes two radii LO <= HI between 1 and 30 mm.")
@@ -108,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         lr=args.lr,
         p_stain=args.p_stain,
+        p_hard=args.p_hard,
         stain_radius_mm=(lo, hi),
         init=str(args.init) if args.init else "",
         **({"widths": tuple(args.widths)} if args.widths else {}),
