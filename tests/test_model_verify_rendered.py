@@ -54,11 +54,12 @@ def test_shipped_card_has_a_stain_verifier():
     v = Verifier.from_json(card.verify["stain"])
     assert set(card.verify) == {"stain"}
     assert v.quadratic and 0 < v.threshold < 1
+    assert {"yarn_share", "fg_d_lum", "fg_dark_share"} <= set(v.features)  # strand, not bench
     assert card.thresholds.prob["stain"] < 0.3  # candidates below the network's own cut
     assert card.training["verify"]["stain"]["chosen"]["fp_per_image"] <= 0.05
 
 
-@pytest.mark.parametrize("seed", [14, 16, 18])
+@pytest.mark.parametrize("seed", [14, 18, 26])  # clean renders where the network marks grooves
 def test_dark_grooves_on_a_clean_light_table_are_candidates_but_rejected(model, seed):
     found, _ = candidates(model, seed, "clean")
     assert found  # the network marks something stain-like at the candidate threshold
@@ -84,8 +85,10 @@ def test_malformed_verifier_in_the_card_stops_loading(tmp_path):
     path = tmp_path / "m.onnx"
     shutil.copy(DEFAULT_MODEL, path)
     card = json.loads(DEFAULT_MODEL.with_suffix(".json").read_text())
+    n = len(card["verify"]["stain"]["features"])
+    weights = n + n * (n + 1) // 2  # linear and pairwise terms
     card["verify"]["stain"]["weights"] = card["verify"]["stain"]["weights"][:-1]
     path.with_suffix(".json").write_text(json.dumps(card))
-    with pytest.raises(ModelError, match="malformed .*weights must be a list of 152"):
+    with pytest.raises(ModelError, match=f"malformed .*weights must be a list of {weights}"):
         DefectModel.load(path)
     assert np.isfinite(card["verify"]["stain"]["bias"])
