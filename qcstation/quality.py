@@ -10,6 +10,8 @@ from .errors import ImageError
 MIN_CONTRAST = 12.0  # grey levels between the 2nd and 98th percentile
 MAX_DARK_P98 = 45.0
 MIN_BRIGHT_P5 = 200.0
+CLIPPED_LEVEL = 254  # a pixel this bright is clipped: where an edge lies in it is lost
+MAX_CLIPPED = 0.4  # share of the frame; rendered usable frames reach 0.05, over-exposed 0.72
 MIN_SHARPNESS = 1.3  # 99th percentile gradient per unit of contrast at 1/2 scale:
 # a sharp edge gives ~3.5, a 2 px blur 2.5, a 5 px blur 1.3 (tests/test_engine.py)
 
@@ -23,6 +25,10 @@ def check_usable(bgr: np.ndarray) -> None:
         raise ImageError("the image is under-exposed (almost black); add light or open the lens")
     if p5 > MIN_BRIGHT_P5:
         raise ImageError("the image is over-exposed (almost white); reduce exposure or light")
+    clipped = float(np.count_nonzero(small >= CLIPPED_LEVEL)) / small.size
+    if clipped > MAX_CLIPPED:  # e.g. a backlit panel: the yarn stays dark, light bleeds over it
+        raise ImageError(f"the image is over-exposed ({clipped:.0%} of it clipped white); "
+                         "reduce exposure or light")
     contrast = float(p98 - p2)
     if contrast < MIN_CONTRAST:
         raise ImageError("the image is blank (no contrast); put a net under the camera")

@@ -157,6 +157,8 @@ def test_image_size_must_match_calibration(inspector):
     "make, word",
     [(lambda: np.full((900, 1200, 3), 128, np.uint8), "blank"),
      (lambda: np.full((900, 1200, 3), 252, np.uint8), "over-exposed"),
+     # a backlit panel clipped white around dark yarn: its edges are lost in the glare
+     (lambda: grid_net(1200, 900, S, bench=255, yarn=(20, 25, 30)), "clipped white"),
      (lambda: (grid_net(1200, 900, S) // 12).astype(np.uint8), "under-exposed"),
      (lambda: cv2.GaussianBlur(grid_net(1200, 900, S), (0, 0), 12), "out of focus")],
 )
