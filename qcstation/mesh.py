@@ -234,6 +234,33 @@ def neighbour_pairs(lat: Lattice, regular: np.ndarray) -> tuple[np.ndarray, np.n
     return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_v)
 
 
+def beside(op: Openings, idx: np.ndarray, lat: Lattice
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a, b, vertical) for each region in `idx` and every opening across one strand from it
+    (a left of or above b), found from their boxes: a merged region has no one lattice cell.
+    A neighbour lies beside the region's edge, less than half a pitch from it, over at least
+    half of the shorter of the two."""
+    x1, y1 = op.x0 + op.bw, op.y0 + op.bh
+    out_a, out_b, out_v = [], [], []
+    for i in idx:
+        for vertical, lo, hi, start, size, pitch in (
+                (True, op.y0, y1, op.x0, op.bw, lat.pitch_x),
+                (False, op.x0, x1, op.y0, op.bh, lat.pitch_y)):
+            along = np.minimum(hi, hi[i]) - np.maximum(lo, lo[i])
+            facing = along > 0.5 * np.minimum(hi - lo, hi[i] - lo[i])
+            after = start - (start[i] + size[i])  # gap to openings after region i
+            before = start[i] - (start + size)
+            for gap, first in ((after, True), (before, False)):
+                js = np.flatnonzero(facing & (gap > 0) & (gap < 0.5 * pitch))
+                out_a.append(np.full(len(js), i) if first else js)
+                out_b.append(js if first else np.full(len(js), i))
+                out_v.append(np.full(len(js), vertical))
+    if not out_a:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, bool)
+    return (np.concatenate(out_a).astype(np.int64), np.concatenate(out_b).astype(np.int64),
+            np.concatenate(out_v))
+
+
 def strand_segments(op: Openings, a: np.ndarray, b: np.ndarray, vertical: np.ndarray,
                     pitch: float) -> Segments:
     """Yarn counted across each strand between neighbours, at SEGMENT_SAMPLES places over the

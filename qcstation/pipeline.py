@@ -23,7 +23,8 @@ from .spec import Spec
 logger = logging.getLogger(__name__)
 
 COVERING = ("foreign_matter", "loose_fibres")  # defects that lie over openings, hiding them
-HIDDEN_GAP = 0.4  # merged openings whose gap is hidden this much are not reported as broken
+HIDDEN_GAP = 0.7  # merged openings whose missing yarn is hidden this much are not reported
+FRAYED_BODY = 0.5  # a strand beside a tear with less body than this share of a strand's is cut
 TEAR_GAP = 0.8  # merged regions closer than this share of a strand width are one tear
 STACK_GAP = 1.5  # ... and pairs of merged openings side by side, one strand apart
 MIN_SEPARATION = 2.5  # yarn/background cluster distance in pooled std; below it there is no net
@@ -211,18 +212,51 @@ def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
     regular[seg.a[cut]] = regular[seg.b[cut]] = False
     clear = seg.subset(regular[seg.a] & regular[seg.b])
     strand_px = float(np.median(seg.width_px)) if len(seg.width_px) else 0.0
+    # strands between a merged region and the openings beside it: cut, they widen the tear.
+    # Beside a tear a frayed stub reaching across the gap has a body of a few fibres only
+    near = meshmod.strand_segments(op, *meshmod.beside(op, np.flatnonzero(cells > 1), lat),
+                                   0.5 * (lat.pitch_x + lat.pitch_y))
+    body = float(np.median(seg.core_px)) if len(seg.core_px) else 0.0
+    near_cut = structural.cut_segments(near, segment.HAIR_MM * s, max(1.0, FRAYED_BODY * body))
+    joins = (np.concatenate([seg.a[cut], near.a[near_cut]]),
+             np.concatenate([seg.b[cut], near.b[near_cut]]))
     merged = structural.merged_findings(op, cells, TEAR_GAP * strand_px, STACK_GAP * strand_px,
-                                        (seg.a[cut], seg.b[cut]))
-    findings = ([f for f in merged if not (seen and _gap_hidden(f.box, seen, strand_px))]
+                                        joins)
+    findings = ([f for f in merged
+                 if not (seen and _gap_hidden(f.box, op, lat, seen, strand_px) >= HIDDEN_GAP)]
                 + structural.irregular_findings(op, lat, single)
                 + structural.thin_findings(seg.subset(~cut), min_strand_mm * s))
     return Measurement(_mesh_stats(op, regular, clear, s), regular, tuple(findings))
 
 
-def _gap_hidden(box, seen: structural.Appearance, strand_px: float) -> bool:
-    """Whether the middle of merged openings' `box` (a strand width around it) is mostly
-    hidden: a scrap over the strand, not a string passing by the gap."""
-    return seen.hidden_share(box[0] + box[2] / 2, box[1] + box[3] / 2, strand_px) >= HIDDEN_GAP
+def _gap_hidden(box, op: meshmod.Openings, lat: meshmod.Lattice, seen: structural.Appearance,
+                strand_px: float) -> float:
+    """How much of the yarn missing inside merged openings' `box` is hidden: a scrap or a
+    light string lying over the strands (the yarn mask loses them where it lies), not a tear.
+
+    The missing yarn is where the box's inner lattice lines (the strands that should part its
+    cells) run through clear pixels; a tear leaves them clear along its length, a string
+    passing over it hides only where it crosses. Where no inner line is clear (openings joined
+    by a cut bridged with loose fibres), the middle of the box stands for the gap."""
+    x, y, w, h = box
+    nx = max(1, round((w + strand_px) / lat.pitch_x))
+    ny = max(1, round((h + strand_px) / lat.pitch_y))
+    step = max(1.0, 0.5 * strand_px)
+    along_y, along_x = np.arange(y, y + h, step), np.arange(x, x + w, step)
+    lines_x = x + np.arange(1, nx) * (w + strand_px) / nx - 0.5 * strand_px
+    lines_y = y + np.arange(1, ny) * (h + strand_px) / ny - 0.5 * strand_px
+    px = np.concatenate([np.repeat(lines_x, len(along_y)), np.tile(along_x, len(lines_y))])
+    py = np.concatenate([np.tile(along_y, len(lines_x)), np.repeat(lines_y, len(along_x))])
+    sums = op.clear_sums
+    xi = np.clip(px.astype(int), 0, sums.shape[1] - 2)
+    yi = np.clip(py.astype(int), 0, sums.shape[0] - 2)
+    clear = (sums[yi + 1, xi + 1] - sums[yi, xi + 1] - sums[yi + 1, xi] + sums[yi, xi]) > 0
+    if not clear.any():
+        return seen.hidden_share(x + w / 2, y + h / 2, strand_px)
+    c, hidden = seen.cell_px, seen.hidden
+    ci = np.clip((xi[clear] // c).astype(int), 0, hidden.shape[1] - 1)
+    ri = np.clip((yi[clear] // c).astype(int), 0, hidden.shape[0] - 1)
+    return float(hidden[ri, ci].mean())
 
 
 def _under(op: meshmod.Openings, boxes) -> np.ndarray:

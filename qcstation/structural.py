@@ -11,6 +11,7 @@ from .mesh import Lattice, Openings, Segments
 
 STACK_OVERLAP = 0.7  # two 2-cell regions side by side overlap by this share of their length
 FRAGMENT_SHARE = 0.3  # a clear region under this share of the median opening area
+MERGED_REACH = 0.3  # a region spans n cells once its box reaches n - this many pitches
 IRREGULAR_SHIFT = 0.22  # a strand segment off its strand's course by this share of an opening
 IRREGULAR_ROWS = 3  # the course: the strand's median over this many segments on each side
 IRREGULAR_SIDE = 0.18  # ... and the openings beside it wider / narrower by this share
@@ -53,13 +54,15 @@ class Appearance:
 
 
 def merged_cells(op: Openings, lat: Lattice) -> np.ndarray:
-    """How many lattice cells each opening spans (1 for a regular opening)."""
+    """How many lattice cells each opening spans (1 for a regular opening), from its box in
+    pitches. Two merged openings reach 1.9-2.1 pitches; the wide opening beside a bowed
+    strand (irregular mesh) reaches about 1.5, and is not two cells."""
     reg = np.ones(len(op), bool)
     for _ in range(2):  # the strand estimate uses the regular openings found so far
         strand_x = lat.pitch_x - np.median(op.span_w[reg])
         strand_y = lat.pitch_y - np.median(op.span_h[reg])
-        nx = np.maximum(1, np.round((op.bw + strand_x) / lat.pitch_x))
-        ny = np.maximum(1, np.round((op.bh + strand_y) / lat.pitch_y))
+        nx = np.maximum(1, np.floor((op.bw + strand_x) / lat.pitch_x + MERGED_REACH))
+        ny = np.maximum(1, np.floor((op.bh + strand_y) / lat.pitch_y + MERGED_REACH))
         cells = (nx * ny).astype(np.int64)
         reg = cells == 1
     return cells
@@ -212,10 +215,11 @@ def _group(op: Openings, lat: Lattice, flagged: np.ndarray, score: np.ndarray) -
     return out
 
 
-def cut_segments(seg: Segments, hair_px: float) -> np.ndarray:
+def cut_segments(seg: Segments, hair_px: float, core_px: float = 1.0) -> np.ndarray:
     """Segments cut somewhere though loose fibres still bridge them in the mask: narrower than
-    a hair (`hair_px`), or with no strand body (core) across at one of the samples."""
-    return (seg.min_px < hair_px) | (seg.core_px < 1)
+    a hair (`hair_px`), or with less strand body (core) than `core_px` across at one of the
+    samples (by default none)."""
+    return (seg.min_px < hair_px) | (seg.core_px < core_px)
 
 
 def thin_findings(seg: Segments, min_strand_px: float) -> list[Finding]:

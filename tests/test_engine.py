@@ -195,9 +195,76 @@ def test_broken_strand_under_foreign_matter_is_not_reported(inspector, hidden, e
     bv = inspector.bench_view(camera_look(img))
     op = bv.openings()
     s = bv.px_per_mm  # the bench view of this ideal camera is the image itself, 3 px/mm here
-    box = (95 * s, 45 * s, 111 * s, 64 * s) if hidden else None
+    box = (95 * s, 40 * s, 111 * s, 69 * s) if hidden else None  # the scrap over the gap
     m = measure(bv, op, SPEC.mesh.min_strand_mm, _seen(bv.valid.shape, box))
     assert [f.type for f in m.findings] == expected
+
+
+def _seen_along(view_shape, points_mm, width_mm, s, cell_px=6.0):
+    """What a defect model would report for a string: hidden cells along its path."""
+    h, w = view_shape
+    hidden = np.zeros((int(h // cell_px) + 1, int(w // cell_px) + 1), np.uint8)
+    pts = np.round(np.array(points_mm) * s / cell_px).astype(np.int32)
+    cv2.polylines(hidden, [pts], False, 1, max(1, round(width_mm * s / cell_px)))
+    return Appearance([], hidden, cell_px)
+
+
+STRING_MM = [(55, 35), (160, 105)]  # a pale string across the net, through (103, 67)
+
+
+@pytest.mark.parametrize("torn, hidden, expected", [
+    (False, False, {"hole"}),  # without the model: the openings merged along it are a tear
+    (False, True, set()),
+    (True, True, {"hole"})])
+def test_pale_string_across_the_net_is_no_tear_but_a_hole_under_it_is(
+        inspector, torn, hidden, expected):
+    """A pale string on a light table hides each strand it crosses, so openings merge along it
+    in the yarn mask. Where the model says the string hides the yarn that is missing, there
+    is no tear; a real hole the string crosses is still a hole: most of its missing yarn
+    (its cut strands) is in plain sight."""
+    img = grid_net(1200, 900, S, (25.0, 25.0), 6.0)
+    if torn:  # the vertical strand cut on both sides of the crossing at (103, 70)
+        cut(img, 100, 42, 106, 67)
+        cut(img, 100, 73, 106, 98)
+    cv2.line(img, *(tuple(round(v * S) for v in p) for p in STRING_MM), (220, 220, 220),
+             round(2.5 * S))
+    bv = inspector.bench_view(camera_look(img))
+    op = bv.openings()
+    s = bv.px_per_mm
+    seen = _seen_along(bv.valid.shape, STRING_MM, 8.0, s) if hidden else None
+    m = measure(bv, op, SPEC.mesh.min_strand_mm, seen)
+    types = {f.type for f in m.findings}
+    assert types == expected, [(f.type, f.box) for f in m.findings]
+    if torn:
+        x, y, w, h = next(f.box for f in m.findings if f.type == "hole")
+        assert x < 103 * s < x + w and y < 55 * s < y + h and y < 85 * s < y + h
+
+
+def test_cut_bridged_by_fibres_beside_a_broken_strand_makes_it_a_hole(inspector):
+    """An L-shaped tear on a light table: one strand cut clear, the other bridged by a band of
+    pale frayed fibres (no dark strand body across). The band is no strand, so the three
+    openings are one hole, not a broken strand."""
+    img = grid_net(1200, 900, S, (25.0, 25.0), 6.0)
+    cut(img, 100, 42, 106, 67)  # clear: the openings left and right of it merge
+    cut(img, 107, 67, 130, 73)  # bridged: the opening below the right one joins them
+    img[int(67.5 * S):int(72.5 * S), int(108 * S):int(129 * S)] = (115, 130, 150)
+    result, _ = run(inspector, img)
+    assert [d.type for d in result.defects] == ["hole"]
+    x, y, w, h = result.defects[0].bbox_px
+    assert x < 90 * S and x + w > 125 * S and y + h > 90 * S  # all three openings
+
+
+def test_bowed_strand_is_irregular_mesh_not_a_broken_strand(inspector):
+    """A strand segment bowed 21 mm sideways between its crossings: the opening on its outer
+    side reaches 1.5 pitches across but is one opening, beside a narrowed one."""
+    img = grid_net(1200, 900, S, (25.0, 25.0), 6.0)
+    cut(img, 131, 42, 137, 67)  # the segment of the strand at x = 131..137 mm
+    bow = np.array([(134, 41), (155, 54.5), (134, 68)]) * S
+    cv2.polylines(img, [np.round(bow).astype(np.int32)], False, (40, 70, 110), round(6 * S))
+    result, _ = run(inspector, img)
+    assert [d.type for d in result.defects] == ["irregular_mesh"]
+    x, y, w, h = result.defects[0].bbox_px
+    assert x < 120 * S and x + w > 155 * S and y < 50 * S < y + h
 
 
 def test_frayed_fibres_across_a_cut_do_not_close_it(inspector):
