@@ -212,9 +212,11 @@ def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
     regular[seg.a[cut]] = regular[seg.b[cut]] = False
     clear = seg.subset(regular[seg.a] & regular[seg.b])
     strand_px = float(np.median(seg.width_px)) if len(seg.width_px) else 0.0
-    # strands between a merged region and the openings beside it: cut, they widen the tear.
-    # Beside a tear a frayed stub reaching across the gap has a body of a few fibres only
-    near = meshmod.strand_segments(op, *meshmod.beside(op, np.flatnonzero(cells > 1), lat),
+    # strands between a tear (merged openings, or openings joined by a cut) and the openings
+    # beside it: cut, they widen the tear; there a frayed stub reaching across the gap has a
+    # body of a few fibres only
+    torn = (cells > 1) | np.isin(np.arange(len(op)), np.concatenate([seg.a[cut], seg.b[cut]]))
+    near = meshmod.strand_segments(op, *meshmod.beside(op, np.flatnonzero(torn), lat),
                                    0.5 * (lat.pitch_x + lat.pitch_y))
     body = float(np.median(seg.core_px)) if len(seg.core_px) else 0.0
     near_cut = structural.cut_segments(near, segment.HAIR_MM * s, max(1.0, FRAYED_BODY * body))
