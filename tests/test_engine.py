@@ -240,14 +240,19 @@ def test_pale_string_across_the_net_is_no_tear_but_a_hole_under_it_is(
         assert x < 103 * s < x + w and y < 55 * s < y + h and y < 85 * s < y + h
 
 
-def test_cut_bridged_by_fibres_beside_a_broken_strand_makes_it_a_hole(inspector):
-    """An L-shaped tear on a light table: one strand cut clear, the other bridged by a band of
-    pale frayed fibres (no dark strand body across). The band is no strand, so the three
-    openings are one hole, not a broken strand."""
+@pytest.mark.parametrize("both_bridged", [False, True])
+def test_cut_bridged_by_fibres_beside_a_broken_strand_makes_it_a_hole(inspector, both_bridged):
+    """An L-shaped tear on a light table: one strand cut clear (or bridged by a band of pale
+    frayed fibres, no dark strand body across), the other bridged by pale fibres around one
+    dark fibre (a body of 1 mm: beside a tear, too little for a strand). Neither is a strand,
+    so the three openings are one hole, not a broken strand."""
     img = grid_net(1200, 900, S, (25.0, 25.0), 6.0)
-    cut(img, 100, 42, 106, 67)  # clear: the openings left and right of it merge
+    cut(img, 100, 42, 106, 67)  # the openings left and right of it merge
     cut(img, 107, 67, 130, 73)  # bridged: the opening below the right one joins them
     img[int(67.5 * S):int(72.5 * S), int(108 * S):int(129 * S)] = (115, 130, 150)
+    img[int(69.5 * S):int(70.5 * S), int(108 * S):int(129 * S)] = (40, 70, 110)
+    if both_bridged:
+        img[int(44 * S):int(65 * S), int(101 * S):int(105 * S)] = (115, 130, 150)
     result, _ = run(inspector, img)
     assert [d.type for d in result.defects] == ["hole"]
     x, y, w, h = result.defects[0].bbox_px
