@@ -212,6 +212,16 @@ def place_on_lattice(op: Openings, px_per_mm: float) -> Lattice:
     return Lattice(pitch_x, pitch_y, row, col, grid)
 
 
+def shared_cells(lat: Lattice) -> float:
+    """Share of the openings placed in a lattice cell that another opening also takes: about 0
+    where the mask is right (a merged region or a cut-off piece now and then), high where the
+    clear regions are pieces of openings, not openings."""
+    n = len(lat.row)
+    if n == 0:
+        return 0.0
+    return 1.0 - len(np.unique(lat.row * lat.grid.shape[1] + lat.col)) / n
+
+
 def _index(c: np.ndarray, pitch: float) -> np.ndarray:
     if len(c) == 0:
         return np.zeros(0, np.int64)

@@ -27,6 +27,7 @@ HIDDEN_GAP = 0.7  # merged openings whose missing yarn is hidden this much are n
 FRAYED_BODY = 0.5  # a strand beside a tear with less body than this share of a strand's is cut
 TEAR_GAP = 0.8  # merged regions closer than this share of a strand width are one tear
 STACK_GAP = 1.5  # ... and pairs of merged openings side by side, one strand apart
+MAX_SHARED_CELLS = 0.2  # a read with more clear regions sharing a mesh cell is unreliable
 MIN_SEPARATION = 2.5  # yarn/background cluster distance in pooled std; below it there is no net
 
 
@@ -196,12 +197,18 @@ def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
     `seen` is what the defect model saw in the same view. Openings under foreign matter or a
     fibre tuft are left out of the mesh statistics: what lies on them is the defect, not the
     mesh. A strand hidden under foreign matter or a stain is missing from the yarn mask, so
-    merged openings whose gap (the middle of their box, where the strand is missing) is
-    hidden are not reported as broken: the net fails for the foreign matter anyway, and a
-    stain is judged as a stain. Strands of covered openings are still checked for thinness.
+    merged openings whose missing yarn is mostly hidden are not reported as broken: the net
+    fails for the foreign matter anyway, and a stain is judged as a stain. Strands of covered
+    openings are still checked for thinness. ImageError where the clear regions are not one
+    per mesh cell (the yarn mask is wrong: nothing it measures could be trusted).
     """
     s = bv.px_per_mm
     lat = meshmod.place_on_lattice(op, s)
+    shared = meshmod.shared_cells(lat)
+    if shared > MAX_SHARED_CELLS:  # a good read has one opening per cell (0-9 % shared)
+        raise ImageError(f"yarn and openings were not told apart reliably: {shared:.0%} of the "
+                         "clear regions share a mesh cell with another; even out the light "
+                         "or use a backlit panel or light table, and inspect again")
     cells = structural.merged_cells(op, lat)
     single = (cells == 1) & ~structural.fragments(op, cells)
     appearance = seen.findings if seen else []

@@ -176,6 +176,19 @@ def test_too_few_openings_is_an_error(inspector):
     assert "openings" in result.error
 
 
+def test_openings_split_into_pieces_are_an_error_not_a_measurement(inspector):
+    """Where the yarn mask cuts each opening into pieces (a misread under bad light), the
+    pieces share mesh cells: the frame is an error, never measured or judged."""
+    img = grid_net(1200, 900, S, (25.0, 25.0), 6.0)
+    for x in np.arange(13, 290, 31):  # a yarn-coloured band corner to corner in each opening
+        for y in np.arange(11, 215, 31):
+            cv2.line(img, (round(x * S), round(y * S)), (round((x + 25) * S), round((y + 25) * S)),
+                     (40, 70, 110), round(2 * S))
+    result, analysis = run(inspector, img)
+    assert result.verdict == "error" and analysis is None
+    assert "not told apart reliably" in result.error and "share a mesh cell" in result.error
+
+
 def _seen(view_shape, hidden_box_px=None, cell_px=6.0):
     """What a defect model would report: nothing found, and a hidden area (or none)."""
     h, w = view_shape
