@@ -96,12 +96,14 @@ def summary(t: Tally) -> dict:
     return {
         "images": t.images,
         "verdict_accuracy": t.accuracy(),
-        "structural_verdict_accuracy": so["right"] / max(1, so["right"] + so["wrong"]),
+        "structural_verdict_accuracy": (so["right"] / (so["right"] + so["wrong"])
+                                        if so["right"] + so["wrong"] else None),
         "unusable_passed": t.confusion[("error", "pass")],
         "mesh_mae_mm": float(err.mean()) if err.size else float("nan"),
         "mesh_max_err_mm": float(err.max()) if err.size else float("nan"),
         "mesh_within_1mm": float((err <= 1.0).mean()) if err.size else float("nan"),
-        "structural_recall": sum(t.found[k] for k in STRUCTURAL_TYPES) / max(1, s_true),
+        "structural_recall": (sum(t.found[k] for k in STRUCTURAL_TYPES) / s_true
+                              if s_true else None),
         "structural_fp_per_image": sum(t.false_pos[k] for k in STRUCTURAL_TYPES)
         / max(1, t.images),
         "median_ms": float(np.median(t.times_ms)) if t.times_ms else float("nan"),
@@ -124,15 +126,15 @@ def format_table(tallies: dict[str, Tally]) -> str:
         v = s[g]
         lines.append(
             f"| {g} | {v['images']} | {v['verdict_accuracy']:.1%} | "
-            f"{v['structural_verdict_accuracy']:.1%} | {v['mesh_mae_mm']:.3f} | "
-            f"{v['mesh_max_err_mm']:.2f} | {v['structural_recall']:.1%} | "
+            f"{_share(v['structural_verdict_accuracy'])} | {v['mesh_mae_mm']:.3f} | "
+            f"{v['mesh_max_err_mm']:.2f} | {_share(v['structural_recall'])} | "
             f"{v['structural_fp_per_image']:.3f} | {v['median_ms']:.0f} |")
     a = s["all"]
     lines += ["", "| defect type | true | recall | false positives / image |",
               "|---|---:|---:|---:|"]
     for k in DEFECT_TYPES:
         r = a["recall"][k]
-        lines.append(f"| {k} | {a['true'][k]} | {'-' if r is None else f'{r:.1%}'} | "
+        lines.append(f"| {k} | {a['true'][k]} | {_share(r)} | "
                      f"{a['fp_per_image'][k]:.3f} |")
     lines += ["", "| truth \\ predicted | pass | fail | error |", "|---|---:|---:|---:|"]
     for tv in VERDICTS:
@@ -140,3 +142,8 @@ def format_table(tallies: dict[str, Tally]) -> str:
         lines.append(f"| {tv} | {row['pass']} | {row['fail']} | {row['error']} |")
     lines.append(f"\nunusable images that passed: {a['unusable_passed']}")
     return "\n".join(lines)
+
+
+def _share(v: float | None) -> str:
+    """A share as a percentage; "-" where nothing was there to count."""
+    return "-" if v is None else f"{v:.1%}"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from qcstation.domain import Defect, Inspection, MeshStats, Stat
-from qcstation.evaluate import evaluate, match_defects, overlap, summary
+from qcstation.evaluate import evaluate, format_table, match_defects, overlap, summary
 from qcstation.judge import judge
 from qcstation.spec import load_spec
 
@@ -74,3 +74,19 @@ def test_tally_counts_verdicts_errors_and_mesh():
     assert s["verdict_accuracy"] == 0.5
     assert s["unusable_passed"] == 1
     assert s["mesh_mae_mm"] == pytest.approx(np.mean([0.2, 0.1]))
+
+
+def test_table_says_dash_where_nothing_was_there_to_count():
+    """A set without structural defects has no structural recall (not 0 %), and none of its
+    photos is structural-only when each carries an appearance defect."""
+    stain = {"type": "stain", "bbox_px": [10, 10, 40, 40]}
+    found = Inspection("a", "fail", ("stain",), "KR-CN-25", mesh=mesh(),
+                       defects=(Defect("stain", (12, 12, 38, 38), (10.0, 10.0), 0.9),))
+    truth = {"verdict": "fail", "bench": "light_table", "defects": [stain],
+             "mesh": mesh().to_json()}
+    tallies = evaluate([(truth, found)])
+    s = summary(tallies["all"])
+    assert s["structural_recall"] is None and s["structural_verdict_accuracy"] is None
+    assert s["recall"]["stain"] == 1.0
+    row = format_table(tallies).splitlines()[2]
+    assert row.startswith("| all | 1 | 100.0% | - |") and "| - | 0.000 |" in row
