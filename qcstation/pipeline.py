@@ -222,13 +222,17 @@ def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
     # strands between a tear (merged openings, or openings joined by a cut) and the openings
     # beside it: cut, they widen the tear; there a frayed stub reaching across the gap has a
     # body of a few fibres only
-    torn = (cells > 1) | np.isin(np.arange(len(op)), np.concatenate([seg.a[cut], seg.b[cut]]))
-    near = meshmod.strand_segments(op, *meshmod.beside(op, np.flatnonzero(torn), lat),
-                                   0.5 * (lat.pitch_x + lat.pitch_y))
-    body = float(np.median(seg.core_px)) if len(seg.core_px) else 0.0
-    near_cut = structural.cut_segments(near, segment.HAIR_MM * s, max(1.0, FRAYED_BODY * body))
-    joins = (np.concatenate([seg.a[cut], near.a[near_cut]]),
-             np.concatenate([seg.b[cut], near.b[near_cut]]))
+    joins = (seg.a[cut], seg.b[cut])
+    torn = np.flatnonzero(cells > 1)
+    torn = np.union1d(torn, np.concatenate(joins)) if cut.any() else torn
+    if len(torn):
+        near = meshmod.strand_segments(op, *meshmod.beside(op, torn, lat),
+                                       0.5 * (lat.pitch_x + lat.pitch_y))
+        body = float(np.median(seg.core_px)) if len(seg.core_px) else 0.0
+        near_cut = structural.cut_segments(near, segment.HAIR_MM * s,
+                                           max(1.0, FRAYED_BODY * body))
+        joins = (np.concatenate([joins[0], near.a[near_cut]]),
+                 np.concatenate([joins[1], near.b[near_cut]]))
     merged = structural.merged_findings(op, cells, TEAR_GAP * strand_px, STACK_GAP * strand_px,
                                         joins)
     findings = ([f for f in merged
