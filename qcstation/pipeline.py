@@ -266,10 +266,7 @@ def _gap_hidden(box, op: meshmod.Openings, lat: meshmod.Lattice, seen: structura
     clear = (sums[yi + 1, xi + 1] - sums[yi, xi + 1] - sums[yi + 1, xi] + sums[yi, xi]) > 0
     if not clear.any():
         return seen.hidden_share(x + w / 2, y + h / 2, strand_px)
-    c, hidden = seen.cell_px, seen.hidden
-    ci = np.clip((xi[clear] // c).astype(int), 0, hidden.shape[1] - 1)
-    ri = np.clip((yi[clear] // c).astype(int), 0, hidden.shape[0] - 1)
-    return float(hidden[ri, ci].mean())
+    return float(seen.hidden_at(xi[clear], yi[clear]).mean())
 
 
 def _under(op: meshmod.Openings, boxes) -> np.ndarray:

@@ -44,6 +44,13 @@ class Appearance:
                  for f in self.findings]
         return Appearance(found, self.hidden, self.cell_px * k)
 
+    def hidden_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Whether each view pixel (x, y) is hidden (points off the cell grid take its edge)."""
+        c = self.cell_px
+        cols = np.clip((np.asarray(x) // c).astype(int), 0, self.hidden.shape[1] - 1)
+        rows = np.clip((np.asarray(y) // c).astype(int), 0, self.hidden.shape[0] - 1)
+        return self.hidden[rows, cols] > 0
+
     def hidden_share(self, x: float, y: float, r: float) -> float:
         """Share of the square within `r` view pixels of (x, y) that is hidden."""
         c = self.cell_px

@@ -37,6 +37,15 @@ def plant(p, view, cells, bgr, prob=0.8):
     view[px] = bgr
 
 
+def oil_disc():
+    """An oil-like stain on yarn alone: a 6x6-cell disc, darker and redder than the yarn."""
+    p, view = scene()
+    yy, xx = np.mgrid[:40, :60]
+    disc = (yy - 20) ** 2 + (xx - 30) ** 2 <= 9
+    plant(p, view, disc, (20, 35, 70))
+    return p, view, disc
+
+
 def features(p, view):
     mask = (p[STAIN] > 0.5).astype(np.uint8)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
@@ -57,11 +66,7 @@ def test_cell_colours_are_block_means():
 
 
 def test_a_browner_darker_blob_differs_in_brightness_and_hue():
-    # an oil-like stain: a 6x6-cell disc, darker and redder than the yarn around it
-    p, view = scene()
-    yy, xx = np.mgrid[:40, :60]
-    disc = (yy - 20) ** 2 + (xx - 30) ** 2 <= 9
-    plant(p, view, disc, (20, 35, 70))
+    p, view, disc = oil_disc()
     f, x = features(p, view)
     assert x.shape == (1, len(FEATURES))
     assert f["log_area_mm2"] == pytest.approx(np.log(disc.sum() * 4.0), abs=1e-4)
@@ -137,10 +142,7 @@ def test_a_small_stain_on_a_light_bench_is_measured_on_its_strand_not_the_bench(
 
 
 def test_a_region_of_yarn_alone_is_all_strand():
-    p, view = scene()
-    yy, xx = np.mgrid[:40, :60]
-    disc = (yy - 20) ** 2 + (xx - 30) ** 2 <= 9
-    plant(p, view, disc, (20, 35, 70))
+    p, view, _ = oil_disc()
     f, _ = features(p, view)
     assert f["yarn_share"] == 1.0
     assert f["fg_d_lum"] == pytest.approx(f["d_lum"], abs=1e-3)
