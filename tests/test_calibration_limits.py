@@ -12,11 +12,11 @@ import os
 
 import numpy as np
 import pytest
+from netimg import ideal_calibration
 
 from qcstation.calibration_format import calibration_to_dict
 from qcstation.calibration_io import load_calibration
 from qcstation.errors import CalibrationError
-from tests.netimg import ideal_calibration
 
 
 def _good() -> dict:

@@ -15,11 +15,11 @@ import zlib
 import cv2
 import numpy as np
 import pytest
+from netimg import grid_net
 
 from qcstation.errors import ImageError
 from qcstation.imageheader import header_size
 from qcstation.imageio import decode_image, read_image
-from tests.netimg import grid_net
 
 
 def _net_jpeg(quality: int = 90) -> bytes:
