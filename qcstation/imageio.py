@@ -67,6 +67,9 @@ def decode_image(data: bytes, name: str, gray: bool = False,
 
 def _check_header(data: bytes, name: str, expected: tuple[int, int] | None) -> None:
     size = header_size(data)
+    if size is None and data.startswith((_JPEG_SOI, b"\x89PNG")):
+        raise ImageError(f"{name}: the image is truncated or damaged (its header cannot be "
+                         "read); copy the image again.")
     if size is None:
         raise ImageError(f"{name}: not a readable image; give a JPEG, PNG, BMP or TIFF file.")
     problem = size_problem(size)
