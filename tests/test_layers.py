@@ -28,7 +28,8 @@ def imported(source: str) -> set[str]:
         if isinstance(node, ast.Import):
             names.update(_own(a.name) for a in node.names)
         elif isinstance(node, ast.ImportFrom):
-            if node.module is None or node.level == 0 and node.module == "qcstation":  # from . import imageio
+            # from . import imageio; from qcstation import imageio
+            if node.module is None or (node.level == 0 and node.module == "qcstation"):
                 names.update(a.name for a in node.names)
             else:
                 names.add(_own(node.module) if node.level == 0 else node.module.split(".")[0])
