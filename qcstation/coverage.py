@@ -50,8 +50,12 @@ def find_gap(valid: np.ndarray, op: meshmod.Openings, px_per_mm: float,
         return None
     h, w = valid.shape
     gw, gh = int(np.ceil(w / step)), int(np.ceil(h / step))
-    # a grid cell is in view only where all of it is; out-of-view cells are never a gap
-    in_view = cv2.resize(valid, (gw, gh), interpolation=cv2.INTER_AREA) >= 250
+    # a grid cell is in view where its four corners are (the view is one smooth piece, the
+    # image of the camera's frame); out-of-view cells are never a gap
+    ys = np.minimum(np.round(np.arange(gh + 1) * step).astype(int), h - 1)
+    xs = np.minimum(np.round(np.arange(gw + 1) * step).astype(int), w - 1)
+    corner = valid[np.ix_(ys, xs)] > 0
+    in_view = corner[:-1, :-1] & corner[1:, :-1] & corner[:-1, 1:] & corner[1:, 1:]
     strand_x = max(0.0, lat.pitch_x - float(np.median(op.bw)))
     strand_y = max(0.0, lat.pitch_y - float(np.median(op.bh)))
     boxes = np.stack([op.x0 - 0.5 * strand_x, op.y0 - 0.5 * strand_y,
