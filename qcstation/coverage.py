@@ -1,4 +1,4 @@
-"""Is the whole view covered by the net? Where it is not, the image cannot pass.
+"""Is the whole view covered by the net? Where it is not, the net cannot pass.
 
 Every part of the bench view that shows the net is yarn lattice around clear openings: each
 clear region wholly in view (an opening, a merged tear, a fragment) explains its own box and
@@ -6,9 +6,11 @@ half a strand around it. What no region explains is the strip of openings cut by
 (less than one mesh cell deep) and lattice cells whose opening is hidden (a knot, a tuft).
 A region unexplained over more than MAX_GAP_CELLS mesh cells in both axes is something else:
 a blank band, a patch, a hole reaching the frame's edge (its clear region joins the world
-outside the view, so it is no opening), the bench beside the net. Nothing there was measured,
-so the net may hide a defect there: a pass becomes an error, a fail keeps its reasons and
-gets one more. Measured in mesh cells, so it holds for any mesh size, look and scale.
+outside the view, so it is no opening), a rope or fouling lying over the net. Nothing there
+was measured and the net may hide a defect there, so the net fails with a reason that names
+the region: most often something lies over the net (a defect of its own); where the image
+is to blame, the reason says to inspect again. Measured in mesh cells, so it holds for any
+mesh size, look and scale.
 """
 
 from __future__ import annotations
@@ -104,15 +106,14 @@ def gap_reason(gap: Gap, back: np.ndarray, rect: Rectifier, px_per_mm: float,
     y1 = int(min(np.ceil(px[:, 1].max()), shape[0]))
     return (f"part of the view shows no net: a region of {w / px_per_mm:.0f} x "
             f"{h / px_per_mm:.0f} mm at x={x0}, y={y0}, w={x1 - x0}, h={y1 - y0} px is neither "
-            "yarn lattice nor whole openings (a cover, a blank band, a hole at the edge of the "
-            "view); lay the net flat over the whole view and inspect again")
+            "yarn lattice nor whole openings (something lying on the net, a hole at the edge "
+            "of the view, or a blank band in the image); if nothing lies on the net, lay it "
+            "flat over the whole view and inspect again")
 
 
-def withhold_pass(verdict: Verdict, reasons: list[str], reason: str) -> tuple[Verdict, list[str]]:
-    """Where part of the evidence is missing a net cannot pass: a pass becomes an error saying
-    why, a fail stays a fail with the reason added; an error stays as it is."""
-    if verdict == "pass":
-        return "error", [reason]
-    if verdict == "fail":
-        return "fail", [*reasons, reason]
-    return verdict, reasons
+def fail_for_gap(verdict: Verdict, reasons: list[str], reason: str) -> tuple[Verdict, list[str]]:
+    """A net with part of its view unseen fails, the gap's `reason` after any other; an
+    error stays as it is."""
+    if verdict == "error":
+        return verdict, reasons
+    return "fail", [*reasons, reason]

@@ -104,7 +104,7 @@ class Inspector:
         verdict, reasons = judge(self.spec, m.stats, defects)
         gap = coverage.find_gap(bv.valid, op, bv.px_per_mm, [f.box for f in findings])
         if gap is not None:
-            verdict, reasons = coverage.withhold_pass(verdict, reasons, coverage.gap_reason(
+            verdict, reasons = coverage.fail_for_gap(verdict, reasons, coverage.gap_reason(
                 gap, back, self.rect, bv.px_per_mm, image.shape))
         if not colour:  # measured and shown, but not judged
             verdict, reasons = "error", [NO_COLOUR, *reasons]

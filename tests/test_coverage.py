@@ -1,4 +1,4 @@
-"""The whole view must be net: a blank band, a patch or a cover is never a pass.
+"""The whole view must be net: a blank band, a patch or a cover fails the net, never passes it.
 
 Drawn nets (tests/netimg.py) give the expected place of each region by construction; rendered
 nets (the synthetic renderer, seed 7) are the cases that passed before: a failing net whose hole
@@ -70,15 +70,15 @@ def test_one_or_two_hidden_openings_are_no_gap(drawn, cells):
     ((0, 300, 1200, 300), 255, "white band across the view"),
 ])
 def test_region_without_net_is_named_never_passed(drawn, box, colour, why):
-    """Each passed before (every opening left is whole and regular). The error names a box
-    that covers most of the drawn region."""
+    """Each passed before (every opening left is whole and regular). The net fails for it
+    alone, and the reason names a box that covers most of the drawn region."""
     img = grid_net(1200, 900, S)
     x, y, w, h = box
     img[y:y + h, x:x + w] = colour
     result, _ = drawn.inspect(camera_look(img), "t")
-    assert result.verdict == "error", (why, result.reasons)
-    assert NO_NET in result.error
-    assert overlap(named_box(result.error), box) > 0.6, (why, result.error)
+    assert result.verdict == "fail", (why, result.reasons)
+    assert len(result.reasons) == 1 and NO_NET in result.reasons[0] and not result.defects
+    assert overlap(named_box(result.reasons[0]), box) > 0.6, (why, result.reasons)
 
 
 @pytest.fixture(scope="module")
