@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     for d, truths in sets:
         spec = load_spec(args.spec or _dataset_spec(d))
         cal = load_calibration(args.calibration) if args.calibration else _calibration(d)
-        inspector = Inspector(spec, cal, model=model)
+        inspector = Inspector(spec, cal, model=model, threads=args.threads)
         for truth in truths:
             result = inspect_file(inspector, d / truth["image"], args.out)
             logger.info("%s: %s (truth %s)", truth["image"], result.verdict, truth["verdict"])

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..calibration_io import load_calibration
-from ..domain import Inspection
+from ..domain import Frame, Inspection
 from ..errors import CalibrationError, ImageError
 from ..imageheader import MAX_PIXELS
 from ..imageio import read_image, write_new_image
@@ -47,7 +47,8 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-model", action="store_true",
                    help="geometry only: no foreign matter, stain or loose-fibre detection")
     p.add_argument("--threads", type=threads, default=2,
-                   help=f"threads for the model, 1-{MAX_THREADS} (default 2)")
+                   help="threads one inspection uses (OpenCV, the model and the engine), "
+                        f"1-{MAX_THREADS} (default 2)")
 
 
 PX_PER_MM_RANGE = (0.5, 8.0)
@@ -108,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
     check_view_size(cal, args.px_per_mm)
     if args.out is not None:
         prepare_out(args.out, args.images)
-    inspector = Inspector(spec, cal, px_per_mm=args.px_per_mm, model=load_model(args))
+    inspector = Inspector(spec, cal, model=load_model(args), threads=args.threads,
+                          px_per_mm=args.px_per_mm)
     any_error = False
     for path in args.images:
         result = inspect_file(inspector, path, args.out)
@@ -127,7 +129,7 @@ def inspect_file(inspector: Inspector, path: Path, out: Path | None) -> Inspecti
     except ImageError as e:
         return _error(inspector, name, str(e))
     try:
-        result, analysis = inspector.inspect(image, name)
+        result, analysis = inspector.inspect_frame(Frame(pixels=image, source="file", name=name))
     except Exception:  # a loop boundary: one image's failure must not lose the others
         logger.exception("inspecting %s failed", name)
         return _error(inspector, name, f"{name}: the inspection failed unexpectedly (a bug; "
