@@ -197,3 +197,35 @@ def test_a_full_database_disk_raises_store_full(tiny_disk):
         assert store.lot(lot.id).name == "L"
         record(store, lot.id, seed=1)  # with space again, the store works on
         assert store.lot_summary(lot.id).inspected == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_threads_writing_through_one_and_two_store_objects(tmp_path, backend, request):
+    import threading
+    url = (request.getfixturevalue("pg_url") if backend == "postgresql"
+           else f"sqlite:///{tmp_path / 'qc.db'}")
+    stores = [Store.open(url, tmp_path / "data-a", reserve_bytes=0),
+              Store.open(url, tmp_path / "data-b", reserve_bytes=0)]
+    lot = stores[0].open_lot("L")
+    ids: list[str] = []
+    errors: list[BaseException] = []
+
+    def work(store: Store, k: int) -> None:
+        try:
+            for i in range(15):
+                ids.append(record(store, lot.id, station=f"t{k}", seed=100 * k + i))
+                store.inspections(limit=5)  # reads between the writes, as the web view does
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(stores[k % 2], k)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    records = all_records(stores[0])
+    assert sorted(r.id for r in records) == sorted(ids) and len(set(ids)) == 60
+    assert sorted(int(r.net_id) for r in records) == list(range(1, 61))
+    for s in stores:
+        s.close()

@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import DBAPIError
 
 logger = logging.getLogger(__name__)
 
@@ -83,3 +84,18 @@ def migrate(engine: Engine) -> None:
             raise SchemaError(f"the database schema cannot be brought up to date ({exc}); "
                               "was it made by a newer qcstation?") from exc
     logger.debug("database schema at the newest revision")
+
+
+def is_disk_full(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return ("disk is full" in text or "no space left" in text
+            or getattr(exc.orig, "sqlstate", None) == "53100")  # PostgreSQL disk_full
+
+
+def first_line(exc: BaseException | None) -> str:
+    text = str(exc).strip() if exc is not None else ""
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def redact(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
