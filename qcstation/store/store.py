@@ -80,6 +80,9 @@ class Store(AccountsMixin):
         return store
 
     def close(self) -> None:
+        if self.engine.dialect.name == "sqlite":  # keeps the query planner's statistics fresh
+            with contextlib.suppress(DBAPIError), self.engine.connect() as c:
+                c.exec_driver_sql("PRAGMA optimize")
         self.engine.dispose()
 
     def __enter__(self) -> Store:
