@@ -229,3 +229,23 @@ def test_threads_writing_through_one_and_two_store_objects(tmp_path, backend, re
     assert sorted(int(r.net_id) for r in records) == list(range(1, 61))
     for s in stores:
         s.close()
+
+
+def test_the_start_up_check_finishes_a_thinning_and_counts_lost_files(tmp_path):
+    from datetime import timedelta
+    data = tmp_path / "data"
+    with Store.open(None, data, reserve_bytes=0) as store:
+        lot = store.open_lot("L")
+        thinned, lost, kept = (record(store, lot.id, v, seed=i) for i, v in
+                               enumerate(["pass", "fail", "fail"]))
+        image = store.image_file(thinned).read_bytes()
+        assert store.thin_passes(timedelta(0)) == 1
+        # as if the thinning was cut off after its commit, before it deleted the files:
+        store.images.write(f"images/{store.inspection(thinned).created_at:%Y-%m-%d}/"
+                           f"{thinned}.jpg", image)
+        store.image_file(lost).unlink()  # a file lost by hand or a bad disk
+    with Store.open(None, data, reserve_bytes=0) as store:
+        report = store.last_reconcile
+        assert (report.thinned_removed, report.missing, report.orphans_moved) == (1, 1, 0)
+        assert not list(data.rglob(f"{thinned}*"))
+        assert store.image_file(lost) is None and decodes(store.image_file(kept))

@@ -238,3 +238,8 @@ def test_image_paths_never_leave_the_image_folder(store):
         store.images.resolve("/etc/passwd")
     with pytest.raises(StoreError):
         store.image_file("x" * 32, "thumbnail")
+
+
+def test_naive_since_is_refused_plainly(store):
+    with pytest.raises(StoreError, match="timezone"):
+        store.inspections(since=datetime.now())
