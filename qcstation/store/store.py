@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
 from qcstation.domain import Inspection
@@ -66,13 +66,14 @@ class Store(AccountsMixin):
         data_dir.mkdir(parents=True, exist_ok=True)
         url = url or f"sqlite:///{(data_dir / 'qcstation.db').resolve()}"
         try:
+            db.make_sqlite_folder(url)
             engine = db.make_engine(url)
             db.migrate(engine)
         except DBAPIError as exc:
             raise StoreError(f"cannot open the database {db.redact(url)}: "
                              f"{db.first_line(exc.orig)}") from exc
-        except ValueError as exc:
-            raise StoreError(str(exc)) from exc
+        except (ValueError, OSError, ArgumentError) as exc:
+            raise StoreError(f"cannot open the database {db.redact(url)}: {exc}") from exc
         store = cls(engine, data_dir, reserve_bytes=reserve_bytes,
                     uncertain_score=uncertain_score)
         if check:
@@ -179,10 +180,20 @@ class Store(AccountsMixin):
             except BaseException:
                 self._discard(rid, written)
                 raise
-            record = self.inspection(rid)
-            if record is not None:
-                self.log.append([record])
+            self._log_line(rid)
         return rid
+
+    def _log_line(self, rid: str) -> None:
+        """The JSONL line of a stored record; a failure here is logged, never raised (the
+        record is stored: a caller must not record it again), and the next start adds it."""
+        try:
+            record = self.inspection(rid)
+        except StoreError as exc:
+            logger.error("inspection %s is stored but its log line waits for the next start "
+                         "(%s)", rid, exc)
+            return
+        if record is not None:
+            self.log.append([record])
 
     def _discard(self, rid: str, written: list[str]) -> None:
         """Removes the images of a record that was not stored (unless it was, after all)."""
