@@ -51,10 +51,13 @@ def assert_complete(store: Store) -> list:
     return records
 
 
-@pytest.mark.parametrize("kill_after", [0.4, 0.9, 1.6])
-def test_killed_while_writing_leaves_every_record_complete(tmp_path, kill_after):
+@pytest.mark.parametrize("kill_after, backend", [(0.4, "sqlite"), (0.9, "sqlite"),
+                                                 (1.6, "sqlite"), (0.9, "postgresql")])
+def test_killed_while_writing_leaves_every_record_complete(tmp_path, kill_after, backend,
+                                                           request):
     data = tmp_path / "data"
-    proc = writer("-", data, "bench-1", "L", 0)
+    url = request.getfixturevalue("pg_url") if backend == "postgresql" else None
+    proc = writer(url or "-", data, "bench-1", "L", 0)
     time.sleep(kill_after)
     deadline = time.monotonic() + 60
     while not (data / "log").exists() and time.monotonic() < deadline:
@@ -66,7 +69,7 @@ def test_killed_while_writing_leaves_every_record_complete(tmp_path, kill_after)
     assert proc.returncode == -signal.SIGKILL, err
     assert printed, f"the writer stored nothing before it was killed: {err}"
     files_before = {p.name.split(".")[0] for p in (data / "images").rglob("*.jpg")}
-    with Store.open(None, data, reserve_bytes=0) as store:
+    with Store.open(url, data, reserve_bytes=0) as store:
         records = assert_complete(store)
         ids = {r.id for r in records}
         assert set(printed) <= ids  # every id the writer was told of is stored

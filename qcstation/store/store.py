@@ -152,11 +152,13 @@ class Store(AccountsMixin):
     def record_inspection(self, inspection: Inspection, *, station: str, lot_id: int,
                           net_id: str | None, source_name: str | None, image_jpeg: bytes,
                           overlay_jpeg: bytes | None, spec_sha256: str, calibration_id: str,
-                          captured_at: datetime, evidence: bool = False) -> str:
+                          captured_at: datetime, evidence: bool = False,
+                          uncertain: bool | None = None) -> str:
         """Stores one inspection and returns its id (uuid4 hex). The images are written
         atomically before the row is committed: a crash at any moment leaves no record without
         its images. `net_id` None: the lot's next net number. Raises StoreFull, before writing
-        anything, when the disk is below its reserve; NotFound for an unknown lot."""
+        anything, when the disk is below its reserve; NotFound for an unknown lot.
+        `uncertain` (for the review queue) defaults to: a defect scored below uncertain_score."""
         recording.check(inspection, image_jpeg, overlay_jpeg, captured_at)
         rid, now = uuid.uuid4().hex, utcnow()
         image_rel, overlay_rel = ImageStore.relative_paths(rid, now)
@@ -166,6 +168,8 @@ class Store(AccountsMixin):
             source_name=source_name, spec_sha256=spec_sha256, calibration_id=calibration_id,
             captured_at=captured_at, evidence=evidence, uncertain_score=self.uncertain_score,
             store_id=self.store_id, image_rel=image_rel, overlay_rel=overlay_rel)
+        if uncertain is not None:
+            row.uncertain = uncertain
         need = len(image_jpeg) + len(overlay_jpeg or b"") + ROW_ALLOWANCE_BYTES
         with self.images.writing():  # held until the log line: the start-up sweep waits
             self.images.check_space(need)
