@@ -252,3 +252,38 @@ def test_the_start_up_check_finishes_a_thinning_and_counts_lost_files(tmp_path):
         assert (report.thinned_removed, report.missing, report.orphans_moved) == (1, 1, 0)
         assert not list(data.rglob(f"{thinned}*"))
         assert store.image_file(lost) is None and decodes(store.image_file(kept))
+
+
+def test_opening_the_store_while_a_station_writes_takes_nothing_for_an_orphan(tmp_path):
+    """A second opener (the web's `user add`, a restart of the web view) runs the start-up
+    check while the station records: no file in flight is moved, no log line doubled."""
+    import json
+    import threading
+    data = tmp_path / "data"
+    station = Store.open(None, data, reserve_bytes=0)
+    lot = station.open_lot("L")
+    ids: list[str] = []
+    done = threading.Event()
+
+    def write() -> None:
+        try:
+            for i in range(40):
+                ids.append(record(station, lot.id, seed=i, size=(320, 240)))
+        finally:
+            done.set()
+
+    t = threading.Thread(target=write)
+    t.start()
+    reports = []
+    while not done.is_set():
+        with Store.open(None, data, reserve_bytes=0) as other:
+            reports.append(other.last_reconcile)
+    t.join()
+    assert len(reports) >= 2
+    assert all(r.orphans_moved == 0 and r.missing == 0 for r in reports), reports
+    assert not (data / "orphans").exists()
+    assert_complete(station)
+    lines = [json.loads(x)["id"] for p in (data / "log").glob("*.jsonl")
+             for x in p.read_text().splitlines()]
+    assert sorted(lines) == sorted(ids) and len(ids) == 40
+    station.close()
