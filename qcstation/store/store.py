@@ -15,20 +15,18 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
 from qcstation.domain import Inspection
-from qcstation.store import db, exports, lots, queries, recording, reviews, sweep
+from qcstation.store import db, exports, queries, recording, reviews, sweep
 from qcstation.store.accounts import AccountsMixin
-from qcstation.store.audit import add_audit
 from qcstation.store.entities import (
     AuditEntry,
     InspectionRecord,
-    Lot,
-    LotSummary,
     ReconcileReport,
     Review,
 )
 from qcstation.store.errors import NotFound, StoreError, StoreFull
 from qcstation.store.images import ImageStore, store_id
-from qcstation.store.records import AuditRow, InspectionRow, LotRow, ReviewRow
+from qcstation.store.lots import LotsMixin
+from qcstation.store.records import AuditRow, InspectionRow, ReviewRow
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +39,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Store(AccountsMixin):
+class Store(LotsMixin, AccountsMixin):
     """Records, images and outputs of one station; safe to share between threads."""
 
     def __init__(self, engine: Engine, data_dir: Path, *, reserve_bytes: int,
@@ -103,50 +101,6 @@ class Store(AccountsMixin):
             if db.is_disk_full(exc):
                 raise StoreFull("the database's disk is full; free space and retry") from exc
             raise StoreError(f"database error: {db.first_line(exc.orig)}") from exc
-
-    # --- lots ---
-    def open_lot(self, name: str, quantity: int | None = None, buyer: str | None = None,
-                 spec_name: str | None = None, sampling: dict[str, Any] | None = None, *,
-                 mode: str | None = None, station: str | None = None,
-                 by: str = "system") -> Lot:
-        """The lot named `name`; opened now if it does not exist (same name: same lot).
-        `mode` "all" or "iso2859-1" (default: "iso2859-1" when `sampling` is given)."""
-        with self._session(write=True) as s:
-            row = lots.get_or_open_lot(s, utcnow(), name, quantity=quantity, buyer=buyer,
-                                       spec_name=spec_name, sampling=sampling, mode=mode,
-                                       station=station, by=by)
-            return queries.to_lot(row)
-
-    def close_lot(self, lot_id: int, *, by: str = "system", why: str | None = None) -> Lot:
-        with self._session(write=True) as s:
-            row = lots.lot_row(s, lot_id)
-            if row.closed_at is None:
-                row.closed_at = utcnow()
-                add_audit(s, row.closed_at, by, "lot.close", f"lot:{lot_id}", None, None, why)
-            return queries.to_lot(row)
-
-    def lot(self, lot_id: int) -> Lot | None:
-        with self._session() as s:
-            row = s.get(LotRow, lot_id)
-            return queries.to_lot(row) if row else None
-
-    def lots(self) -> list[LotSummary]:
-        """Every lot with its counts, newest first."""
-        with self._session() as s:
-            return queries.lot_summaries(s)
-
-    def lot_summary(self, lot_id: int) -> LotSummary | None:
-        with self._session() as s:
-            found = queries.lot_summaries(s, lot_id)
-            return found[0] if found else None
-
-    def current_lot(self, station: str) -> Lot | None:
-        """The newest open lot that `station` opened."""
-        with self._session() as s:
-            row = s.scalars(select(LotRow).where(LotRow.station == station,
-                                                 LotRow.closed_at.is_(None))
-                            .order_by(LotRow.created_at.desc(), LotRow.id.desc())).first()
-            return queries.to_lot(row) if row else None
 
     # --- inspections ---
     def record_inspection(self, inspection: Inspection, *, station: str, lot_id: int,
