@@ -176,3 +176,9 @@ def test_demo_refuses_out_of_range_counts(tmp_path, args):
     r = qc("demo", "--out", str(tmp_path / "demo"), "--no-model", *args)
     assert r.returncode == 2 and r.stderr.count(b"\n") == 1 and b"must be" in r.stderr
     assert not (tmp_path / "demo").exists()  # refused before any work
+
+
+def test_synth_refuses_sizes_inspect_would_refuse(tmp_path):
+    r = qc("synth", "--out", str(tmp_path / "s"), "--n", "1", "--seed", "1",
+           "--size", "12000x12000")  # 144 megapixels: more than an image may have
+    assert r.returncode == 2 and b"megapixels" in r.stderr and r.stderr.count(b"\n") == 1
