@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 
 from .calibration_format import calibration_from_dict, calibration_to_dict
