@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
 from pathlib import Path
 
 from .calibration_format import calibration_from_dict, calibration_to_dict
 from .domain import Calibration
 from .errors import CalibrationError
-from .files import FileTooLarge, NotRegularFile, read_text_limited
+from .files import FileTooLarge, NotRegularFile, read_text_limited, write_atomic
 
 MAX_CALIBRATION_BYTES = 256 * 1024
 
@@ -64,14 +62,10 @@ def save_calibration(cal: Calibration, path: str | Path) -> None:
     # one line per key, so that a matrix reads as one line of rows
     items = [f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in calibration_to_dict(cal).items()]
     text = "{\n" + ",\n".join(items) + "\n}\n"
-    tmp = p.with_name(p.name + ".tmp")
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, p)
+        write_atomic(p, text.encode("utf-8"))
     except OSError as e:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
         raise CalibrationError(
             f"{p}: cannot write the calibration file ({e.strerror or e}); check the folder."
         ) from None

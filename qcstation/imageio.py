@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -25,6 +27,12 @@ _ZERO_RUN = bytes(1024)
 MAX_FILE_BYTES = 256 * MB
 # the decoders' stderr is the process's: one decode at a time listens to it
 _STDERR_LOCK = threading.Lock()
+# stderr lines that say nothing about the pixels: log records of other threads, and libpng's
+# notes on metadata chunks (a colour profile some editors write slightly wrong)
+_NOT_DAMAGE = re.compile(
+    r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)[: ]"
+    r"|^libpng warning: (iCCP|sRGB|cHRM|gAMA|tEXt|zTXt|iTXt|pHYs|bKGD|tIME|sBIT|eXIf)"
+)
 
 
 def read_image(path: str | Path, expected_size: tuple[int, int] | None = None) -> np.ndarray:
@@ -118,8 +126,13 @@ def _decode(data: bytes, flags: int) -> tuple[np.ndarray | None, list[str]]:
                 os.dup2(saved, 2)
                 os.close(saved)
         sink.seek(0)
-        text = sink.read(64_000).decode("utf-8", "replace")
+        text = sink.read(1_000_000).decode("utf-8", "replace")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
+    others = [line for line in lines if _NOT_DAMAGE.match(line)]
+    if others:  # another thread's log lines, caught while we listened: pass them on
+        with contextlib.suppress(OSError):
+            os.write(2, ("\n".join(others) + "\n").encode("utf-8", "replace"))
+    lines = [line for line in lines if not _NOT_DAMAGE.match(line)]
     for line in lines:
         logger.debug("decoder: %s", line)
     return img, lines

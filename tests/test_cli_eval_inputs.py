@@ -142,3 +142,12 @@ def test_no_command_changes_an_input_file(truth_set, tmp_path):
     assert r.returncode == 2
     assert _digests(inputs) == before
     assert len(list((out / "overlays").glob("*.jpg"))) == 2
+
+
+def test_eval_to_a_full_disk_is_one_sentence(truth_set):
+    with open("/dev/full", "wb") as full:
+        r = subprocess.run([sys.executable, "-m", "qcstation", "eval", str(truth_set),
+                            "--no-model"], cwd=ROOT, stdout=full, stderr=subprocess.PIPE,
+                           text=True, timeout=300)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.count("\n") == 1 and "No space left on device" in r.stderr

@@ -50,8 +50,8 @@ def bench(tmp_path_factory) -> Path:
 def qc(*args: str, **kw) -> subprocess.CompletedProcess:
     if "stdout" not in kw:
         kw["capture_output"] = True
-    return subprocess.run([sys.executable, "-m", "qcstation", *args], cwd=ROOT, timeout=300,
-                          **kw)
+    kw.setdefault("timeout", 300)
+    return subprocess.run([sys.executable, "-m", "qcstation", *args], cwd=ROOT, **kw)
 
 
 def inspect(bench: Path, *images: Path, extra: tuple[str, ...] = (), **kw):
@@ -169,3 +169,38 @@ def test_px_per_mm_within_range_is_used(bench):
     r = inspect(bench, bench / "a" / "0003.jpg", extra=("--px-per-mm", "2.5"))
     assert r.returncode == 0, r.stderr
     assert _lines(r)[0]["verdict"] == "pass"
+
+
+@pytest.mark.parametrize("args", [("--n", "0"), ("--n", "100000"), ("--seed", "-1")])
+def test_demo_refuses_out_of_range_counts(tmp_path, args):
+    r = qc("demo", "--out", str(tmp_path / "demo"), "--no-model", *args)
+    assert r.returncode == 2 and r.stderr.count(b"\n") == 1 and b"must be" in r.stderr
+    assert not (tmp_path / "demo").exists()  # refused before any work
+
+
+def test_synth_refuses_sizes_inspect_would_refuse(tmp_path):
+    r = qc("synth", "--out", str(tmp_path / "s"), "--n", "1", "--seed", "1",
+           "--size", "12000x12000")  # 144 megapixels: more than an image may have
+    assert r.returncode == 2 and b"megapixels" in r.stderr and r.stderr.count(b"\n") == 1
+
+
+@pytest.mark.parametrize("which", ["--spec", "--calibration"])
+@pytest.mark.parametrize("kind", ["/dev/zero", "fifo"])
+def test_spec_or_calibration_that_is_no_file_is_refused_at_once(bench, tmp_path, which, kind):
+    path = "/dev/zero"
+    if kind == "fifo":
+        path = str(tmp_path / "pipe")
+        os.mkfifo(path)
+    files = {"--spec": str(SPEC), "--calibration": str(bench / "cal.json"), which: path}
+    r = qc("inspect", "--spec", files["--spec"], "--calibration", files["--calibration"],
+           str(bench / "a" / "0003.jpg"), timeout=60)
+    assert r.returncode == 2 and r.stdout == b"" and r.stderr.count(b"\n") == 1
+    assert b"not a regular file" in r.stderr
+
+
+def test_calibrate_output_onto_an_input_photo_is_refused(bench):
+    photo = bench / "a" / "0003.jpg"
+    before = photo.read_bytes()
+    r = qc("calibrate", "--square-mm", "25", str(photo), "-o", str(photo))
+    assert r.returncode == 2 and b"one of the input photos" in r.stderr
+    assert photo.read_bytes() == before

@@ -136,3 +136,27 @@ def test_exif_orientation_is_not_applied(orientation):
     got = decode_image(tagged, "rotated.jpg", expected_size=(100, 60))
     assert got.shape == (60, 100, 3)
     assert got[:, :15].mean() > 200 and got[:, 30:].mean() < 50
+
+
+def test_other_threads_logging_meanwhile_is_no_damage(capfd):
+    """The decoders are heard on the process's stderr; a station thread's log line written
+    there during a decode must not make a good image an error, and must still be shown."""
+    import threading
+
+    stop = threading.Event()
+
+    def chatter():  # as a logging.StreamHandler on the real stderr writes
+        while not stop.is_set():
+            os.write(2, b"WARNING qcstation.neighbour: tick\n")
+
+    big = cv2.resize(grid_net(800, 600), (4000, 3000))  # long decodes: the chatter meets them
+    data = cv2.imencode(".jpg", big)[1].tobytes()
+    t = threading.Thread(target=chatter)
+    t.start()
+    try:
+        for _ in range(5):
+            assert decode_image(data, "net.jpg").shape == (3000, 4000, 3)
+    finally:
+        stop.set()
+        t.join()
+    assert "WARNING qcstation.neighbour: tick" in capfd.readouterr().err

@@ -14,9 +14,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
 from qcstation.errors import ModelError
 from qcstation.model import DEFAULT_MODEL, DefectModel
@@ -63,6 +61,9 @@ def test_card_out_of_range_is_one_sentence(tmp_path, edit):
 
 def _network(classes: int, stride: int = 4, fixed: tuple[int, int] | None = None) -> bytes:
     """[n, 3, h, w] -> conv (stride `stride`) -> softmax over `classes` channels."""
+    onnx = pytest.importorskip("onnx", reason="onnx comes with the training extra")
+    from onnx import TensorProto, helper, numpy_helper
+
     h, w = fixed or ("h", "w")
     x = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["n", 3, h, w])
     y = helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["n", classes, "a", "b"])

@@ -57,6 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     except QCError as e:
         print(f"qcstation {args.command}: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # a print of a command other than inspect's result lines
+        from .outputs import silence_stdout
+
+        silence_stdout()
+        print(f"qcstation {args.command}: the output was closed before everything was "
+              "written.", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -87,6 +87,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    _check_output(args)
     names = [str(p) for p in args.images]
     images = [_read_or_skip(p) for p in args.images]
     plane_image = read_image(args.plane) if args.plane else None
@@ -109,6 +110,18 @@ def run(args: argparse.Namespace) -> int:
     _report_plane(board_tilt_deg(found[0] if plane is None else plane, cal),
                   str(args.plane or names[0]), args.plane is not None)
     return 0
+
+
+def _check_output(args: argparse.Namespace) -> None:
+    """-o must not be one of the photos: writing the calibration would destroy an input."""
+    out = args.output.resolve()
+    for p in [*args.images, *([args.plane] if args.plane else [])]:
+        if p.resolve() == out:
+            raise CalibrationError(f"-o {args.output} is one of the input photos; give a new "
+                                   "file name such as calibration/bench1.json.")
+    if out.is_dir():
+        raise CalibrationError(f"-o {args.output} is a folder; give a file name such as "
+                               f"{args.output / 'bench1.json'}.")
 
 
 def parse_board(text: str) -> tuple[int, int]:

@@ -16,7 +16,7 @@ from ..imageio import read_image
 from ..pipeline import Inspector
 from ..spec import load_spec
 from .inspect_cmd import add_model_arguments, inspect_file, load_model
-from .outputs import prepare_out
+from .outputs import emit, prepare_out
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +55,9 @@ def run(args: argparse.Namespace) -> int:
         names.append(f"{d} (spec {spec.name})")
     tallies = evaluate(pairs)
     if args.json:
-        print(json.dumps({k: summary(v) for k, v in tallies.items()}, indent=1))
+        emit(json.dumps({k: summary(v) for k, v in tallies.items()}, indent=1))
     else:
-        print(f"{', '.join(names)}: {len(pairs)} images\n")
-        print(format_table(tallies))
+        emit(f"{', '.join(names)}: {len(pairs)} images\n\n{format_table(tallies)}")
     return 0
 
 
