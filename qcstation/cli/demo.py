@@ -20,7 +20,7 @@ from .inspect_cmd import add_model_arguments
 
 logger = logging.getLogger(__name__)
 DEFAULT_SPEC = shipped("specs/kr-coirnet-25.toml")
-PX_PER_MM = (3.2, 4.8)  # the simulated camera's range of bench resolutions (as `synth`)
+VIEW_MM = 400.0  # the bench width the simulated camera sees (as sources.simulated)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -99,7 +99,8 @@ def demo_calibration(data: Path, seed: int, size: tuple[int, int]) -> Path:
         return path
     print(f"calibrating the simulated camera from {CALIB_POSES + 1} rendered chessboards ...",
           flush=True)
-    camera = camera_for(seed, size, PX_PER_MM)
+    scale = size[0] / VIEW_MM  # the camera the simulated source draws from the same seed
+    camera = camera_for(seed, size, (0.8 * scale, 1.2 * scale))
     images = []
     for k in range(CALIB_POSES + 1):
         rng = np.random.default_rng([seed, 7, k])
