@@ -18,6 +18,9 @@ COMMANDS = {
     "eval": ("evaluate", "Accuracy table of inspect over a ground-truth folder."),
     "demo": ("demo", "Run the station demo on a simulated camera."),
     "train": ("train", "Train the defect model and export it to ONNX."),
+    "user": ("user", "Add users of the web view."),
+    "token": ("token", "Create API tokens for scripts and dashboards."),
+    "export-reviewed": ("export_reviewed", "Export reviewed photos as a labelled test set."),
 }
 
 
