@@ -1,0 +1,115 @@
+"""Start-up checks and retention: orphan images, half-written files, thinning old passes."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from qcstation.store.audit import add_audit
+from qcstation.store.db import writer
+from qcstation.store.entities import ReconcileReport
+from qcstation.store.images import ImageStore
+from qcstation.store.records import InspectionRow
+
+logger = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+def reconcile(engine: Engine, images: ImageStore, store_id: str) -> ReconcileReport:
+    """Moves image files without a record to orphans/, deletes leftovers; counts lost files.
+
+    Runs under the exclusive image lock: no writer is between its first file and its commit.
+    """
+    with images.sweeping():
+        files: dict[str, list[tuple[str, object]]] = defaultdict(list)
+        temp = 0
+        for rid, kind, path in images.files():
+            if kind == "temp":
+                path.unlink(missing_ok=True)
+                temp += 1
+            else:
+                files[rid].append((kind, path))
+        states = _states(engine, list(files))
+        orphans = thinned = 0
+        for rid, entries in files.items():
+            for _kind, path in entries:
+                if rid not in states:
+                    logger.warning("image %s has no record: moved to %s", path,
+                                   images.move_to_orphans(path))
+                    orphans += 1
+                elif states[rid] == "thinned":
+                    path.unlink(missing_ok=True)
+                    thinned += 1
+        missing = _missing(engine, images, store_id)
+    report = ReconcileReport(orphans, temp, thinned, missing)
+    if orphans or temp or thinned or missing:
+        logger.warning("image store check: %s", report)
+    return report
+
+
+def _states(engine: Engine, ids: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    with Session(engine) as s:
+        for i in range(0, len(ids), BATCH):
+            q = select(InspectionRow.id, InspectionRow.images_state).where(
+                InspectionRow.id.in_(ids[i:i + BATCH]))
+            out.update(s.execute(q).tuples().all())
+    return out
+
+
+def _missing(engine: Engine, images: ImageStore, store_id: str) -> int:
+    """Records of this image store whose kept files are gone (deleted by hand, a bad disk)."""
+    q = select(InspectionRow.id, InspectionRow.image_path, InspectionRow.overlay_path).where(
+        InspectionRow.image_store == store_id, InspectionRow.images_state == "kept")
+    missing = 0
+    with Session(engine) as s:
+        for rid, image, overlay in s.execute(q).yield_per(BATCH):
+            for rel in (image, overlay):
+                if rel and not images.resolve(rel).exists():
+                    logger.error("inspection %s: its file %s is missing", rid, rel)
+                    missing += 1
+    return missing
+
+
+def thin_passes(engine: Engine, images: ImageStore, store_id: str, cutoff: datetime,
+                now: datetime, by: str) -> int:
+    """Deletes the images of passes older than `cutoff` that nobody reviewed, flagged as
+    evidence or marked uncertain; the records stay. Rows first, then files: an interruption
+    leaves files that the next start-up check deletes, never a record without its files."""
+    i = InspectionRow
+    q = select(i.id).where(
+        i.verdict == "pass", i.reviewed_verdict.is_(None), i.evidence.is_(False),
+        i.uncertain.is_(False), i.images_state == "kept", i.image_store == store_id,
+        i.created_at < cutoff).limit(BATCH)
+    total = 0
+    while True:
+        with Session(writer(engine)) as s, s.begin():
+            ids = list(s.scalars(q))
+            if not ids:
+                break
+            rows = s.execute(  # a review or evidence flag that came meanwhile keeps its images
+                update(i).where(i.id.in_(ids), i.evidence.is_(False), i.reviewed_verdict.is_(None))
+                .values(images_state="thinned").returning(i.id, i.image_path, i.overlay_path)
+            ).tuples().all()
+            add_audit(s, now, by, "retention.thin", f"images:{store_id}", None,
+                      {"thinned": len(rows), "older_than": cutoff.isoformat()}, None)
+        for _rid, image, overlay in rows:
+            images.remove(image)
+            images.remove(overlay)
+        total += len(rows)
+    if total:
+        logger.info("thinned the images of %d passes older than %s", total, cutoff)
+    return total
+
+
+def days_since(start: datetime, now: datetime) -> list[str]:
+    days, d = [], start.date()
+    while d <= now.date():
+        days.append(d.isoformat())
+        d += timedelta(days=1)
+    return days
