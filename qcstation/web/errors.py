@@ -56,8 +56,20 @@ def status_of(e: QCError) -> int:
         return e.status
     if isinstance(e, SpecError):
         return 422
-    if type(e).__name__ == "StoreFull":
+    return _store_status(e)
+
+
+def _store_status(e: QCError) -> int:
+    from ..store import Conflict as StoreConflict
+    from ..store import NotFound as StoreNotFound
+    from ..store import StoreFull
+
+    if isinstance(e, StoreFull):
         return 507
+    if isinstance(e, StoreNotFound):
+        return 404
+    if isinstance(e, StoreConflict):
+        return 409
     return 400
 
 

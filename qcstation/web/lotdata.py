@@ -55,6 +55,6 @@ def load_report(app: Any, store: Any, lot_id: int) -> tuple[LotReport, str | Non
         raise NotFound(f"no lot {lot_id}")
     lot = as_dict(lot_row)
     records = all_records(store, lot_id)
-    spec_name = lot.get("spec_name")
+    spec_name = lot.get("spec")
     report = lot_report(lot, records, lot_spec(app, spec_name), sampling_of(lot, records))
     return report, spec_name

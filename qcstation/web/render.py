@@ -27,6 +27,20 @@ def defect_names(_) -> dict[str, str]:
     return {t: defect_name(t, _) for t in DEFECT_TYPES}
 
 
+def describe_change(values: dict | None, _) -> str:
+    """An audit entry's before/after in words: verdicts and defect names translated."""
+    if not values:
+        return "–"
+    words, names = verdict_words(_), defect_names(_)
+    parts = []
+    for key, value in values.items():
+        if value is None:
+            continue
+        shown = words.get(value, names.get(value, value)) if isinstance(value, str) else value
+        parts.append(str(shown) if key == "verdict" else f"{key}: {shown}")
+    return ", ".join(parts) or "–"
+
+
 def csrf_token(request: Request) -> str:
     token = request.session.get("csrf")
     if not token:
@@ -45,6 +59,7 @@ def page_context(request: Request) -> dict:
         "role": request.session.get("role"),
         "plain_reasons": lambda rec: plain_reasons(rec, tr.gettext, fmt),
         "words": verdict_words(tr.gettext), "defect_names": defect_names(tr.gettext),
+        "change": lambda d: describe_change(d, tr.gettext),
     }
 
 

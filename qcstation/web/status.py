@@ -9,6 +9,8 @@ from typing import Any
 def as_dict(value: Any) -> dict:
     if value is None:
         return {}
+    if hasattr(value, "to_api"):
+        return value.to_api()
     if dataclasses.is_dataclass(value):
         return dataclasses.asdict(value)
     if hasattr(value, "model_dump"):
@@ -32,10 +34,8 @@ def station_status(app: Any, store: Any) -> dict:
 
 
 def lot_counts(store: Any, lot_id: int) -> dict | None:
-    for summary in store.lots():
-        if summary.id == lot_id:
-            return as_dict(summary)
-    return None
+    summary = store.lot_summary(lot_id)
+    return as_dict(summary) if summary is not None else None
 
 
 def _jsonable(value: Any) -> Any:

@@ -72,7 +72,7 @@ def set_evidence(inspection_id: str, body: EvidenceIn, store: StoreDep,
 def _image(store, inspection_id: str, kind: str) -> FileResponse:
     record_or_404(store, inspection_id)
     path = store.image_file(inspection_id, kind)
-    if not path.is_file():
+    if path is None:
         raise NotFound(f"inspection {inspection_id} has no {kind} image")
     return FileResponse(path, media_type="image/jpeg",
                         headers={"Cache-Control": "private, max-age=86400"})

@@ -40,5 +40,4 @@ def audit(store: StoreDep, who: SupervisorUser,
 
 
 def audit_json(a) -> dict:
-    return {k: getattr(a, k, None) for k in
-            ("id", "who", "when", "action", "entity", "before", "after", "why")}
+    return a.to_api()
