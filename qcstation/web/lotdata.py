@@ -7,6 +7,7 @@ from typing import Any
 
 from ..errors import SpecError
 from ..spec import Spec, load_spec
+from ..station.lots import LotTracker
 from .errors import NotFound
 from .reports import LotReport, Sampling, final_verdict, lot_report
 from .status import as_dict
@@ -35,18 +36,19 @@ def lot_spec(app: Any, spec_name: str | None) -> Spec | None:
 
 
 def sampling_of(lot: dict, records: list[dict]) -> Sampling:
-    """Where the lot's sampling stands; 'all' lots are judged on every net."""
-    judged = [r for r in records if final_verdict(r) != "error"]
-    bad = sum(final_verdict(r) == "fail" for r in judged)
-    mode = lot.get("mode") or "all"
+    """Where the lot's sampling stands, counted the station's way (LotTracker) on the
+    supervisors' final verdicts; 'all' lots are judged on every net."""
+    tracker = LotTracker(lot["id"], lot["name"], lot.get("quantity"), lot.get("sampling"))
+    for r in sorted(records, key=lambda r: r["created_at"]):
+        tracker.count(r.get("net_id") or r["id"], final_verdict(r))
+    s = tracker.status()["sampling"]
+    if tracker.plan is None:
+        judged = [v for v in map(final_verdict, records) if v != "error"]
+        return Sampling("all", None, None, None, len(judged), judged.count("fail"))
     cfg = lot.get("sampling") or {}
-    if mode == "all" or not lot.get("quantity"):
-        return Sampling("all", None, None, None, len(judged), bad)
-    from ..station.sampling import plan  # the ISO 2859-1 tables live with the station
-
-    p = plan(lot["quantity"], cfg.get("level", "II"), cfg.get("aql", 2.5))
-    return Sampling(mode, p.sample_size, p.accept, p.reject, len(judged), bad, code=p.code,
-                    level=cfg.get("level", "II"), aql=cfg.get("aql", 2.5))
+    return Sampling("iso2859-1", s["sample_size"], s["accept"], s["reject"], s["sampled"],
+                    s["nonconforming"], code=s["code"], level=cfg.get("level"),
+                    aql=cfg.get("aql"))
 
 
 def load_report(app: Any, store: Any, lot_id: int) -> tuple[LotReport, str | None]:

@@ -26,7 +26,7 @@ def status(request: Request, store: StoreDep, who: InspectorUser) -> dict:
 
 
 @router.post("/api/trigger", status_code=202, response_model=Accepted)
-def trigger(station: StationDep, who: InspectorUser) -> Accepted:
+def trigger(who: InspectorUser, station: StationDep) -> Accepted:
     """Inspect the current camera frame now."""
     station.trigger()
     return Accepted(detail="the current frame will be inspected")

@@ -37,7 +37,7 @@ def bench_page(request: Request, store: StoreDep, who: InspectorUser):
 
 
 @router.post("/bench/net", dependencies=[CsrfForm])
-def set_net(station: StationDep, who: InspectorUser,
+def set_net(who: InspectorUser, station: StationDep,
             net_id: Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[\w.\-/]+$")]):
     """The form fallback of the scanner field (bench.js posts to the API instead)."""
     station.set_net_id(net_id)
@@ -45,13 +45,13 @@ def set_net(station: StationDep, who: InspectorUser,
 
 
 @router.post("/bench/trigger", dependencies=[CsrfForm])
-def trigger(station: StationDep, who: InspectorUser):
+def trigger(who: InspectorUser, station: StationDep):
     station.trigger()
     return RedirectResponse("/bench", status_code=303)
 
 
 @router.get("/bench/stream.mjpg")
-async def live_view(request: Request, station: StationDep, who: InspectorUser):
+async def live_view(request: Request, who: InspectorUser, station: StationDep):
     """The live camera view with the last overlay, as multipart JPEG."""
 
     async def frames():
