@@ -90,8 +90,9 @@ class Station:
         name = ls.name or f"{self.id}-{datetime.now(UTC):%Y-%m-%d}"
         sampling = None
         if ls.sampling == "iso2859-1":
-            sampling = {"mode": "iso2859-1", "level": ls.level, "aql": ls.aql, "seed": ls.seed}
-            self._switching.begin(ls.level, ls.aql)
+            severity = self._switching.begin(ls.level, ls.aql)
+            sampling = {"mode": "iso2859-1", "level": ls.level, "aql": ls.aql, "seed": ls.seed,
+                        "severity": severity}
         lot = self.store.open_lot(name, ls.quantity, ls.buyer, self.spec.name, sampling,
                                   station=self.id)
         tracker = LotTracker(lot.id, lot.name, lot.quantity, lot.sampling, self._switching)
