@@ -8,7 +8,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from .settings import FolderSource, StationSettings
 logger = logging.getLogger(__name__)
 QUEUE_FRAMES = 8
 RETRY_FULL_S = 10.0
+THIN_EVERY_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Station:
         self.trigger_ms: list[float] = []  # time of the auto trigger per frame (benchmark)
         self._stored_files: set[tuple[str, str]] = set()  # hot-folder files of this lot
         self.retry_full_s = RETRY_FULL_S
+        self._thinned_at = -THIN_EVERY_S  # first pass soon after the start
         self._switching = SwitchingState(settings.station.data_dir / "sampling-state.json")
         self.lot = self._open_lot()
 
@@ -263,6 +265,7 @@ class Station:
             try:
                 frame = self._jobs.get(timeout=0.5)
             except queue.Empty:
+                self._maybe_thin()
                 continue
             try:
                 self._inspect(frame)
@@ -272,6 +275,20 @@ class Station:
             finally:
                 self._jobs.task_done()
                 self.metrics.queue.set(self._jobs.qsize())
+
+    def _maybe_thin(self) -> None:
+        """Retention: once an hour, while idle, the images of old passes are thinned."""
+        days = self.settings.retention.thin_passes_after_days
+        if days is None or time.monotonic() - self._thinned_at < THIN_EVERY_S:
+            return
+        self._thinned_at = time.monotonic()
+        try:
+            n = self.store.thin_passes(timedelta(days=days))
+        except StoreError as e:
+            logger.error("retention: %s", e)
+            return
+        if n:
+            logger.info("retention: images of %d passes older than %g days thinned", n, days)
 
     def _inspect(self, frame: Frame) -> None:
         if self._folder and _file_key(frame.name, frame.captured_at) in self._stored_files:
