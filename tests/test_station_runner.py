@@ -69,3 +69,15 @@ def test_manual_trigger_inspects_the_newest_frame_and_preview_is_downscaled(tmp_
         assert station.idle(30)
         with pytest.raises(queue.Empty):  # an unsubscribed page gets no more pushes
             inbox.get_nowait()
+
+
+def test_camera_missing_then_back_station_keeps_answering(tmp_path):
+    path = make_bench(tmp_path, 'type = "video"\nfile = "later.avi"\nloop = true')
+    with running(path) as (station, store):
+        wait_for(lambda: station.status().camera == "lost", 30, "the camera reported lost")
+        s = station.status()
+        assert s.state == "running" and station.preview_jpeg() is None
+        assert 'state="lost"' in station.metrics.exposition().decode()
+        _bench_video(tmp_path / "later.avi")  # the camera comes back
+        wait_for(lambda: station.status().camera == "ok", 60, "the camera back")
+        wait_for(lambda: station.preview_jpeg() is not None, 30, "live frames again")
