@@ -88,3 +88,20 @@ def test_demo_runs_the_station_on_the_simulated_camera(tmp_path):
         assert all(store.image_file(r.id).is_file() for r in got)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("mutate, words", [
+    (lambda t: t.replace("[storage]", "[storage]\ncolour = 1"), ["storage.colour", "unknown"]),
+    (lambda t: t.replace('"bench.json"', '"missing.json"'), ["missing.json", "not found"]),
+    (lambda t: t.replace('path = "incoming"', 'path = 5'), ["source.path", "5"]),
+])
+def test_serve_refuses_bad_settings_in_one_sentence(tmp_path, mutate, words):
+    config = make_bench(tmp_path, 'type = "folder"\npath = "incoming"')
+    config.write_text(mutate(config.read_text()))
+    out = subprocess.run([sys.executable, "-m", "qcstation", "serve", "--config", str(config),
+                          "--port", str(free_port())], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert all(w in out.stderr for w in words), out.stderr
+    assert not (tmp_path / "data" / "qcstation.db").exists()  # refused before anything opened
