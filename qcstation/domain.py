@@ -34,6 +34,7 @@ class Frame:
     captured_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     source: str
     name: str | None = None  # the file name for a folder source
+    error: str | None = None  # why there are no pixels (an unreadable file): judged `error`
 
     def __post_init__(self) -> None:
         if self.captured_at.tzinfo is None:

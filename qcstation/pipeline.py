@@ -90,7 +90,10 @@ class Inspector:
         return other
 
     def inspect_frame(self, frame: Frame) -> tuple[Inspection, Analysis | None]:
-        """Judge one frame; the Inspection names it (`image`) and refers to it (`frame_id`)."""
+        """Judge one frame; the Inspection names it (`image`) and refers to it (`frame_id`).
+        A frame that came with an error (an unreadable file) is an `error` result."""
+        if frame.error is not None:
+            return replace(self._error(frame.label, frame.error), frame_id=frame.id), None
         inspection, analysis = self.inspect(frame.pixels, frame.label)
         return replace(inspection, frame_id=frame.id), analysis
 
