@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..station.settings import StationSettings, load_settings
+
+if TYPE_CHECKING:
+    from ..station.runner import Station
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +31,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def serve(settings: StationSettings, host: str | None = None, port: int | None = None,
-          *, use_model: bool = True, banner: str | None = None) -> int:
+          *, use_model: bool = True, banner: str | None = None,
+          stop_when: Callable[[Station], bool] | None = None) -> int:
     """Builds the station (spec, calibration, model and source checked first), opens the
-    store and runs the web app until Ctrl-C; the app's lifespan starts and stops the station."""
+    store and runs the web app until Ctrl-C (or until `stop_when(station)` holds); the app's
+    lifespan starts and stops the station."""
     import uvicorn
 
     from ..station.components import build_components
@@ -40,12 +49,24 @@ def serve(settings: StationSettings, host: str | None = None, port: int | None =
         app = make_app(settings, station, store)
         host = host or settings.web.host
         port = settings.web.port if port is None else port
+        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+        if stop_when is not None:
+            threading.Thread(target=_watch, args=(server, station, stop_when), daemon=True,
+                             name="stop-when").start()
         print(banner or f"qcstation: station {settings.station.id} at http://{host}:{port}/ "
               f"(Ctrl-C stops it)", flush=True)
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        server.run()
     finally:
         store.close()
     return 0
+
+
+def _watch(server, station: Station, stop_when: Callable[[Station], bool]) -> None:
+    while not server.should_exit:
+        if stop_when(station):
+            server.should_exit = True
+            return
+        time.sleep(0.2)
 
 
 def make_app(settings: StationSettings, station, store):

@@ -63,7 +63,7 @@ def build_components(settings: StationSettings, use_model: bool = True) -> Compo
 
         publisher = MqttPublisher(settings.mqtt.url, settings.station.id, settings.mqtt.queue)
     try:
-        source = make_source(settings.source)
+        source = make_source(settings.source, settings.station.data_dir)
     except (ValueError, OSError) as e:
         raise QCError(f"[source]: {e}") from None
     return Components(spec, file_sha256(ins.spec), f"{ins.calibration.stem}-{cal_sha[:12]}",

@@ -32,12 +32,8 @@ class LotTracker:
         self.inspected = self.passed = self.failed = self.errors = 0
         if sampling and sampling.get("mode", "iso2859-1") == "iso2859-1" and quantity:
             level, aql = sampling["level"], sampling["aql"]
-            sw = switching.get(level, aql) if switching else Switching(level, aql)
-            try:
-                self.plan = sw.plan(quantity)
-            except SamplingError as e:  # discontinued: say so, judge on tightened meanwhile
-                logger.error("lot %s: %s", name, e)
-                self.plan = plan(quantity, level, aql, "tightened")
+            # the severity the lot was opened under (kept with the lot), else normal
+            self.plan = plan(quantity, level, aql, sampling.get("severity", "normal"))
             seed = sampling.get("seed")
             self.drawn = draw_sample(quantity, self.plan.sample_size,
                                      name if seed is None else seed)
@@ -136,13 +132,20 @@ class SwitchingState:
             self._data = {"switching": sw.to_json(), "lots": self._data["lots"] + [lot_id]}
             self._save()
 
-    def begin(self, level: str, aql: float) -> None:
-        """Keep the state of this level and AQL (another product starts on normal)."""
+    def begin(self, level: str, aql: float) -> str:
+        """Keeps the state of this level and AQL (another product starts on normal); returns
+        the severity the next lot is inspected under."""
         with self._lock:
             state = self._data.get("switching")
             if not (state and state["level"] == level and state["aql"] == aql):
                 self._data = {"switching": Switching(level, aql).to_json(), "lots": []}
                 self._save()
+            sw = Switching.from_json(self._data["switching"])
+        if sw.discontinued:  # said plainly; judged on tightened until the supplier has acted
+            logger.error("ISO 2859-1: inspection discontinued after 5 lots not accepted on "
+                         "tightened inspection; the lot is judged on tightened inspection")
+            return "tightened"
+        return sw.severity
 
     def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

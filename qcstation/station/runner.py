@@ -79,6 +79,8 @@ class Station:
         self._full_pending: tuple | None = None  # (frame, inspection, jpegs) kept while full
         self._inspected, self._last_id, self._last_verdict = 0, None, None
         self.trigger_ms: list[float] = []  # time of the auto trigger per frame (benchmark)
+        self._stored_files: set[tuple[str, str]] = set()  # hot-folder files of this lot
+        self.retry_full_s = RETRY_FULL_S
         self._switching = SwitchingState(settings.station.data_dir / "sampling-state.json")
         self.lot = self._open_lot()
 
@@ -88,13 +90,16 @@ class Station:
         name = ls.name or f"{self.id}-{datetime.now(UTC):%Y-%m-%d}"
         sampling = None
         if ls.sampling == "iso2859-1":
-            sampling = {"mode": "iso2859-1", "level": ls.level, "aql": ls.aql, "seed": ls.seed}
-            self._switching.begin(ls.level, ls.aql)
+            severity = self._switching.begin(ls.level, ls.aql)
+            sampling = {"mode": "iso2859-1", "level": ls.level, "aql": ls.aql, "seed": ls.seed,
+                        "severity": severity}
         lot = self.store.open_lot(name, ls.quantity, ls.buyer, self.spec.name, sampling,
                                   station=self.id)
         tracker = LotTracker(lot.id, lot.name, lot.quantity, lot.sampling, self._switching)
         for r in self.store.lot_records(lot.id):  # a restart: the lot's counts so far
             tracker.count(r.net_id, r.verdict)
+            if r.source_name:
+                self._stored_files.add(_file_key(r.source_name, r.captured_at))
         return tracker
 
     @property
@@ -250,7 +255,7 @@ class Station:
         last_try = 0.0
         while not self._stop.is_set():
             if self._full_pending is not None:
-                if time.monotonic() - last_try > RETRY_FULL_S:
+                if time.monotonic() - last_try > self.retry_full_s:
                     last_try = time.monotonic()
                     self._store(*self._full_pending)
                 self._stop.wait(0.5)
@@ -269,6 +274,11 @@ class Station:
                 self.metrics.queue.set(self._jobs.qsize())
 
     def _inspect(self, frame: Frame) -> None:
+        if self._folder and _file_key(frame.name, frame.captured_at) in self._stored_files:
+            # stored just before a crash, not yet in the folder's ledger: never twice
+            logger.info("%s: already stored; not inspected again", frame.name)
+            self.source.done(frame)
+            return
         t0 = time.perf_counter()
         try:
             inspection, analysis = self.inspector.inspect_frame(frame)
@@ -383,3 +393,8 @@ class Station:
         self._state, self._message = state, message
         if self.publisher is not None:
             self.publisher.publish_status(self._status_brief())
+
+
+def _file_key(name: str | None, captured_at: datetime) -> tuple[str, str]:
+    at = captured_at if captured_at.tzinfo else captured_at.replace(tzinfo=UTC)
+    return str(name), at.astimezone(UTC).isoformat()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event, make_url
 
 logger = logging.getLogger(__name__)
@@ -14,6 +15,10 @@ logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
 _PG_MIGRATION_LOCK = 0x71C57A71  # pg_advisory_xact_lock key: one migrator at a time
+
+
+class SchemaError(ValueError):
+    """The database's schema is not one this version can migrate."""
 
 
 def make_engine(url: str) -> Engine:
@@ -59,6 +64,12 @@ def alembic_config() -> Config:
     return cfg
 
 
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 def migrate(engine: Engine) -> None:
     """Brings the schema to the newest revision; idempotent, safe with several openers at once."""
     cfg = alembic_config()
@@ -66,5 +77,9 @@ def migrate(engine: Engine) -> None:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        try:
+            command.upgrade(cfg, "head")
+        except CommandError as exc:  # e.g. a revision this version does not know
+            raise SchemaError(f"the database schema cannot be brought up to date ({exc}); "
+                              "was it made by a newer qcstation?") from exc
     logger.debug("database schema at the newest revision")

@@ -71,7 +71,7 @@ class JsonlLog:
 
 def _append_lines(path: Path, lines: list[bytes]) -> None:
     new = not path.exists()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         if os.fstat(fd).st_size and not _ends_with_newline(fd):
             os.write(fd, b"\n")  # a torn line of a killed writer stays on its own line

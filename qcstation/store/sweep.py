@@ -58,7 +58,7 @@ def _states(engine: Engine, ids: list[str]) -> dict[str, str]:
         for i in range(0, len(ids), BATCH):
             q = select(InspectionRow.id, InspectionRow.images_state).where(
                 InspectionRow.id.in_(ids[i:i + BATCH]))
-            out.update(s.execute(q).tuples().all())
+            out.update(s.execute(q).all())
     return out
 
 
@@ -95,7 +95,7 @@ def thin_passes(engine: Engine, images: ImageStore, store_id: str, cutoff: datet
             rows = s.execute(  # a review or evidence flag that came meanwhile keeps its images
                 update(i).where(i.id.in_(ids), i.evidence.is_(False), i.reviewed_verdict.is_(None))
                 .values(images_state="thinned").returning(i.id, i.image_path, i.overlay_path)
-            ).tuples().all()
+            ).all()
             add_audit(s, now, by, "retention.thin", f"images:{store_id}", None,
                       {"thinned": len(rows), "older_than": cutoff.isoformat()}, None)
         for _rid, image, overlay in rows:

@@ -1,0 +1,199 @@
+"""Faults: a station killed while writing, two stations at once, a full disk."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from storeutil import decodes, pg_schema_url, record
+
+from qcstation.store import Store, StoreFull
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+
+
+@pytest.fixture
+def pg_url():
+    yield from pg_schema_url()
+
+
+def writer(url: str, data_dir: Path, station: str, lot: str, n: int,
+           start: Path | None = None) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=f"{ROOT}{os.pathsep}{TESTS}")
+    args = [sys.executable, str(TESTS / "store_writer.py"), url, str(data_dir), station, lot,
+            str(n)] + ([str(start)] if start else [])
+    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def all_records(store: Store) -> list:
+    out, cursor = [], None
+    while True:
+        page, cursor = store.inspections(limit=200, cursor=cursor)
+        out += page
+        if cursor is None:
+            return out
+
+
+def assert_complete(store: Store) -> list:
+    """Every record's image and overlay exist and decode; no half-written file is left."""
+    records = all_records(store)
+    for r in records:
+        assert decodes(store.image_file(r.id)), r.id
+        assert decodes(store.image_file(r.id, "overlay")), r.id
+    assert not list((store.data_dir / "images").rglob("*.tmp"))
+    return records
+
+
+@pytest.mark.parametrize("kill_after", [0.4, 0.9, 1.6])
+def test_killed_while_writing_leaves_every_record_complete(tmp_path, kill_after):
+    data = tmp_path / "data"
+    proc = writer("-", data, "bench-1", "L", 0)
+    time.sleep(kill_after)
+    deadline = time.monotonic() + 60
+    while not (data / "log").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)  # the child is slow to start on a busy machine: wait for its store
+    time.sleep(kill_after)
+    proc.send_signal(signal.SIGKILL)
+    out, err = proc.communicate()
+    printed = out.split()
+    assert proc.returncode == -signal.SIGKILL, err
+    assert printed, f"the writer stored nothing before it was killed: {err}"
+    files_before = {p.name.split(".")[0] for p in (data / "images").rglob("*.jpg")}
+    with Store.open(None, data, reserve_bytes=0) as store:
+        records = assert_complete(store)
+        ids = {r.id for r in records}
+        assert set(printed) <= ids  # every id the writer was told of is stored
+        assert len(ids) - len(printed) <= 1  # at most the one committed as it died
+        report = store.last_reconcile
+        stray = files_before - ids
+        assert report.orphans_moved == len(list((data / "orphans").rglob("*.jpg")))
+        assert {p.name.split(".")[0] for p in (data / "orphans").rglob("*.jpg")} == stray
+        on_disk = {p.name.split(".")[0] for p in (data / "images").rglob("*.jpg")}
+        assert on_disk == ids
+        assert report.missing == 0
+        logged = store.log.ids(f"{records[0].created_at:%Y-%m-%d}")
+        assert ids <= logged  # the log caught up with any record its line was lost for
+
+
+def test_an_image_without_a_record_is_moved_to_orphans(tmp_path):
+    data = tmp_path / "data"
+    with Store.open(None, data, reserve_bytes=0) as store:
+        rid = record(store, store.open_lot("L").id, seed=1)
+        store.images.write("images/2026-01-02/deadbeef.jpg", b"\xff\xd8 not stored")
+        (data / "images/2026-01-02/cafe.jpg.tmp").write_bytes(b"half")
+    with Store.open(None, data, reserve_bytes=0) as store:
+        assert (store.last_reconcile.orphans_moved, store.last_reconcile.temp_removed) == (1, 1)
+        assert (data / "orphans/2026-01-02/deadbeef.jpg").exists()
+        assert not (data / "images/2026-01-02/cafe.jpg.tmp").exists()
+        assert decodes(store.image_file(rid))
+
+
+def run_stations(url: str, tmp_path: Path, n: int, shared_dir: bool) -> tuple[list, list]:
+    start = tmp_path / "go"
+    procs = [writer(url, tmp_path / ("data" if shared_dir else f"data-{k}"), f"bench-{k}",
+                    "SHARED-LOT", n, start) for k in (1, 2)]
+    time.sleep(0.5)
+    start.touch()  # both open the (fresh) database and write at the same moment
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (_out, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err
+    return [o.split() for o, _ in outs], procs
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_two_stations_write_at_once_nothing_lost_or_doubled(tmp_path, backend, request):
+    url = (request.getfixturevalue("pg_url") if backend == "postgresql"
+           else f"sqlite:///{tmp_path / 'shared.db'}")
+    n = 100
+    (ids1, ids2), _ = run_stations(url, tmp_path, n, shared_dir=backend == "sqlite")
+    assert len(ids1) == len(ids2) == n
+    with Store.open(url, tmp_path / "reader", reserve_bytes=0) as store:
+        records = all_records(store)
+        assert len(records) == 2 * n and len({r.id for r in records}) == 2 * n
+        assert {r.id for r in records if r.station == "bench-1"} == set(ids1)
+        assert {r.id for r in records if r.station == "bench-2"} == set(ids2)
+        (summary,) = store.lots()
+        assert (summary.name, summary.inspected, summary.nets) == ("SHARED-LOT", 2 * n, 2 * n)
+        assert sorted(r.net_number for r in records) == list(range(1, 2 * n + 1))
+        assert (summary.passed, summary.failed, summary.errors) == (68, 66, 66)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 2 MiB tmpfs (needs root and mount rights; skipped otherwise)."""
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+@pytest.mark.parametrize("db_on_tiny_disk", [False, True])
+def test_a_full_disk_raises_store_full_and_keeps_earlier_records(tmp_path, tiny_disk,
+                                                                 db_on_tiny_disk):
+    url = None if db_on_tiny_disk else f"sqlite:///{tmp_path / 'qc.db'}"
+    data = tiny_disk / "data"
+    stored = []
+    with Store.open(url, data, reserve_bytes=0) as store:
+        lot = store.open_lot("L")
+        with pytest.raises(StoreFull):  # ~100 KiB per inspection: 2 MiB fill up quickly
+            for i in range(100):
+                stored.append(record(store, lot.id, "fail", seed=i, size=(200, 150),
+                                     noise=True))
+        assert len(stored) >= 3
+        assert not list((data / "images").rglob("*.tmp"))
+    with Store.open(url, data, reserve_bytes=0) as store:
+        records = assert_complete(store)
+        assert [r.id for r in records] == stored[::-1]
+        assert store.last_reconcile.orphans_moved == 0
+
+
+def test_the_reserve_refuses_before_anything_is_written(tmp_path):
+    with Store.open(None, tmp_path / "data", reserve_bytes=0) as store:
+        lot = store.open_lot("L")
+        first = record(store, lot.id, seed=1)
+        store.images.reserve_bytes = store.images.free_bytes() + 2**20  # already below it
+        files = sorted((tmp_path / "data").rglob("*"))
+        with pytest.raises(StoreFull, match="full"):
+            record(store, lot.id, seed=2)
+        assert sorted((tmp_path / "data").rglob("*")) == files
+        assert store.disk_state()["full"]
+        assert [r.id for r in store.inspections()[0]] == [first]
+
+
+def test_a_write_that_runs_out_of_space_leaves_no_file_and_keeps_earlier_ones(tiny_disk):
+    from qcstation.store.images import ImageStore
+    images = ImageStore(tiny_disk / "data", reserve_bytes=0)
+    kept = images.write("images/2026-01-02/a.jpg", b"\xff" * 100_000)
+    with pytest.raises(StoreFull):  # bigger than the whole disk: ENOSPC in the middle
+        images.write("images/2026-01-02/b.jpg", b"\xff" * 3 * 2**20)
+    assert sorted(p.name for p in (tiny_disk / "data/images/2026-01-02").iterdir()) == ["a.jpg"]
+    assert kept.read_bytes() == b"\xff" * 100_000
+
+
+def test_a_full_database_disk_raises_store_full(tiny_disk):
+    data = tiny_disk / "data"
+    with Store.open(None, data, reserve_bytes=0) as store:
+        lot = store.open_lot("L")
+        filler = tiny_disk / "filler"
+        with filler.open("wb") as f, pytest.raises(OSError):
+            while True:  # fill every block so the database itself cannot grow
+                f.write(b"\0" * 65536)
+                f.flush()
+        with pytest.raises(StoreFull):
+            for i in range(200):
+                store.open_lot(f"lot-{i:03d}-" + "x" * 150, buyer="y" * 150)
+        filler.unlink()
+        assert store.lot(lot.id).name == "L"
+        record(store, lot.id, seed=1)  # with space again, the store works on
+        assert store.lot_summary(lot.id).inspected == 1
