@@ -15,6 +15,8 @@ DYNAMIC = [
 ]
 
 ID = {
+    "review": "tinjauan", "evidence": "bukti", "not evidence": "bukan bukti",
+    "user added": "pengguna ditambah", "token created": "token dibuat", "lot closed": "lot ditutup",
     "inspector": "inspektur", "supervisor": "supervisor", "admin": "admin",
     "connecting": "menyambung", "ok": "baik", "lost": "terputus", "frozen": "macet",
     "ended": "selesai", "none": "tidak ada", "idle": "siaga", "armed": "siap",
@@ -120,6 +122,8 @@ ID = {
 }
 
 KO = {
+    "review": "검토", "evidence": "증거", "not evidence": "증거 아님", "user added": "사용자 추가",
+    "token created": "토큰 생성", "lot closed": "로트 종료",
     "inspector": "검사원", "supervisor": "감독자", "admin": "관리자",
     "connecting": "연결 중", "ok": "정상", "lost": "끊김", "frozen": "멈춤", "ended": "종료",
     "none": "없음", "idle": "대기", "armed": "준비됨", "settling": "안정 대기",
