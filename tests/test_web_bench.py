@@ -8,10 +8,10 @@ import statistics
 import time
 
 import pytest
-
 from browserutil import launch, screenshot, sign_in
-from qcstation.station.runner import Station
 from webutil import PASSWORDS, Server, fill_store, load, open_store, write_settings
+
+from qcstation.station.runner import Station
 
 FIRST_PAINT_MS = 1000
 VERDICT_MS = 300
