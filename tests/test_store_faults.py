@@ -197,3 +197,55 @@ def test_a_full_database_disk_raises_store_full(tiny_disk):
         assert store.lot(lot.id).name == "L"
         record(store, lot.id, seed=1)  # with space again, the store works on
         assert store.lot_summary(lot.id).inspected == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_threads_writing_through_one_and_two_store_objects(tmp_path, backend, request):
+    import threading
+    url = (request.getfixturevalue("pg_url") if backend == "postgresql"
+           else f"sqlite:///{tmp_path / 'qc.db'}")
+    stores = [Store.open(url, tmp_path / "data-a", reserve_bytes=0),
+              Store.open(url, tmp_path / "data-b", reserve_bytes=0)]
+    lot = stores[0].open_lot("L")
+    ids: list[str] = []
+    errors: list[BaseException] = []
+
+    def work(store: Store, k: int) -> None:
+        try:
+            for i in range(15):
+                ids.append(record(store, lot.id, station=f"t{k}", seed=100 * k + i))
+                store.inspections(limit=5)  # reads between the writes, as the web view does
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(stores[k % 2], k)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    records = all_records(stores[0])
+    assert sorted(r.id for r in records) == sorted(ids) and len(set(ids)) == 60
+    assert sorted(int(r.net_id) for r in records) == list(range(1, 61))
+    for s in stores:
+        s.close()
+
+
+def test_the_start_up_check_finishes_a_thinning_and_counts_lost_files(tmp_path):
+    from datetime import timedelta
+    data = tmp_path / "data"
+    with Store.open(None, data, reserve_bytes=0) as store:
+        lot = store.open_lot("L")
+        thinned, lost, kept = (record(store, lot.id, v, seed=i) for i, v in
+                               enumerate(["pass", "fail", "fail"]))
+        image = store.image_file(thinned).read_bytes()
+        assert store.thin_passes(timedelta(0)) == 1
+        # as if the thinning was cut off after its commit, before it deleted the files:
+        store.images.write(f"images/{store.inspection(thinned).created_at:%Y-%m-%d}/"
+                           f"{thinned}.jpg", image)
+        store.image_file(lost).unlink()  # a file lost by hand or a bad disk
+    with Store.open(None, data, reserve_bytes=0) as store:
+        report = store.last_reconcile
+        assert (report.thinned_removed, report.missing, report.orphans_moved) == (1, 1, 0)
+        assert not list(data.rglob(f"{thinned}*"))
+        assert store.image_file(lost) is None and decodes(store.image_file(kept))

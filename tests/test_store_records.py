@@ -208,3 +208,38 @@ def test_users_and_tokens(store):
     store.revoke_token(t.id, by="admin")
     assert store.token(sha) is None and store.tokens()[0].revoked_at is not None
     assert [x.name for x in store.users()] == ["siti"]
+
+
+def test_a_refused_record_leaves_no_files(store):
+    lot = store.open_lot("L")
+    with pytest.raises(NotFound):
+        record(store, 999, seed=1)
+    with pytest.raises(StoreError, match="not JPEG"):
+        store.record_inspection(inspection(), station="b", lot_id=lot.id, net_id=None,
+                                source_name=None, image_jpeg=b"PNG...", overlay_jpeg=None,
+                                spec_sha256=SPEC_SHA, calibration_id="c",
+                                captured_at=datetime.now(UTC))
+    with pytest.raises(StoreError, match="timezone"):
+        store.record_inspection(inspection(), station="b", lot_id=lot.id, net_id=None,
+                                source_name=None, image_jpeg=jpeg(1), overlay_jpeg=None,
+                                spec_sha256=SPEC_SHA, calibration_id="c",
+                                captured_at=datetime.now())
+    assert not [p for p in (store.data_dir / "images").rglob("*") if p.is_file()]
+    assert store.inspections() == ([], None)
+    rid = record(store, lot.id, overlay=False, seed=2)
+    assert store.image_file(rid, "overlay") is None and decodes(store.image_file(rid))
+    assert store.inspection(rid).to_api()["has_overlay"] is False
+
+
+def test_image_paths_never_leave_the_image_folder(store):
+    with pytest.raises(StoreError, match="outside"):
+        store.images.resolve("images/../qcstation.db")
+    with pytest.raises(StoreError, match="outside"):
+        store.images.resolve("/etc/passwd")
+    with pytest.raises(StoreError):
+        store.image_file("x" * 32, "thumbnail")
+
+
+def test_naive_since_is_refused_plainly(store):
+    with pytest.raises(StoreError, match="timezone"):
+        store.inspections(since=datetime.now())

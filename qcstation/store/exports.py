@@ -7,6 +7,7 @@ import errno
 import json
 import logging
 import os
+import tempfile
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -105,6 +106,19 @@ def write_csv(records: Iterable[InspectionRecord], out: IO[str]) -> int:
     for r in records:
         w.writerow(csv_row(r))
         n += 1
+    return n
+
+
+def write_csv_file(records: Iterable[InspectionRecord], path: Path) -> int:
+    """write_csv into `path`, atomically (a reader never sees half a report)."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            n = write_csv(records, out)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
     return n
 
 
