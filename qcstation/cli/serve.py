@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import threading
 import time
@@ -55,7 +56,9 @@ def serve(settings: StationSettings, host: str | None = None, port: int | None =
                              name="stop-when").start()
         print(banner or f"qcstation: station {settings.station.id} at http://{host}:{port}/ "
               f"(Ctrl-C stops it)", flush=True)
-        server.run()
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn has shut down cleanly
+            server.run()
+        print(f"qcstation: station {settings.station.id} stopped", flush=True)
     finally:
         store.close()
     return 0

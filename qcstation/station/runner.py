@@ -8,13 +8,14 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
 from ..domain import Frame, Inspection
 from ..outputs import metrics as metrics_mod
 from ..store import Store, StoreError, StoreFull
+from .capture import CaptureLoop
 from .components import Components, build_components
 from .lots import LotTracker, SwitchingState
 from .preview import Preview, encode_jpeg
@@ -23,6 +24,7 @@ from .settings import FolderSource, StationSettings
 logger = logging.getLogger(__name__)
 QUEUE_FRAMES = 8
 RETRY_FULL_S = 10.0
+THIN_EVERY_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,10 @@ class Station:
         self.trigger_ms: list[float] = []  # time of the auto trigger per frame (benchmark)
         self._stored_files: set[tuple[str, str]] = set()  # hot-folder files of this lot
         self.retry_full_s = RETRY_FULL_S
+        self._thinned_at = -THIN_EVERY_S  # first pass soon after the start
+        self._capture = CaptureLoop(
+            self.source, self._on_frame, self.metrics.set_camera,
+            paused=lambda: self._folder and self._state == "disk full")  # files wait for room
         self._switching = SwitchingState(settings.station.data_dir / "sampling-state.json")
         self.lot = self._open_lot()
 
@@ -137,21 +143,17 @@ class Station:
         self._stop.clear()
         if self.publisher is not None:
             self.publisher.start()
-        self._threads = [threading.Thread(target=self._capture_loop, name="capture", daemon=True),
-                         threading.Thread(target=self._work_loop, name="inspect", daemon=True)]
-        for t in self._threads:
-            t.start()
+        self._capture.start()
+        self._threads = [threading.Thread(target=self._work_loop, name="inspect", daemon=True)]
+        self._threads[0].start()
         self._set_state("running", None)
 
     def stop(self, timeout_s: float = 30.0) -> None:
         self._stop.set()
+        self._capture.stop(timeout_s)
         for t in self._threads:
             t.join(timeout_s)
         self._threads = []
-        try:
-            self.source.close()
-        except Exception:  # noqa: BLE001 - closing a broken camera must not stop the shutdown
-            logger.exception("closing the frame source")
         if self.publisher is not None:
             self.publisher.stop()
         self._state = "stopped"
@@ -166,49 +168,6 @@ class Station:
         return False
 
     # --- capture ---
-    def _capture_loop(self) -> None:
-        opened, backoff = False, 1.0
-        while not self._stop.is_set():
-            if not opened:
-                opened = self._open_source()
-                if not opened:
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2, 30.0)
-                    continue
-                backoff = 1.0
-            if self._folder and self._state == "disk full":
-                self._stop.wait(1.0)  # files wait in the folder until there is room
-                continue
-            try:
-                frame = self.source.read(0.5)
-            except Exception:  # noqa: BLE001 - a camera fault: log, reopen with back-off
-                logger.exception("frame source %s failed; reopening", self.source.name)
-                self.metrics.error("camera")
-                self._close_source()
-                opened = False
-                continue
-            self.metrics.set_camera(self.source.state)
-            if frame is None:
-                if self.source.state == "ended":
-                    self._stop.wait(0.2)
-                continue
-            self._on_frame(frame)
-
-    def _open_source(self) -> bool:
-        try:
-            self.source.open()
-            return True
-        except Exception as e:  # noqa: BLE001 - any camera failure: retried with back-off
-            logger.error("cannot open the frame source %s: %s", self.source.name, e)
-            self.metrics.set_camera("lost")
-            return False
-
-    def _close_source(self) -> None:
-        try:
-            self.source.close()
-        except Exception:  # noqa: BLE001
-            logger.exception("closing the frame source")
-
     def _on_frame(self, frame: Frame) -> None:
         if frame.pixels.size:
             with self._lock:
@@ -263,6 +222,7 @@ class Station:
             try:
                 frame = self._jobs.get(timeout=0.5)
             except queue.Empty:
+                self._maybe_thin()
                 continue
             try:
                 self._inspect(frame)
@@ -272,6 +232,20 @@ class Station:
             finally:
                 self._jobs.task_done()
                 self.metrics.queue.set(self._jobs.qsize())
+
+    def _maybe_thin(self) -> None:
+        """Retention: once an hour, while idle, the images of old passes are thinned."""
+        days = self.settings.retention.thin_passes_after_days
+        if days is None or time.monotonic() - self._thinned_at < THIN_EVERY_S:
+            return
+        self._thinned_at = time.monotonic()
+        try:
+            n = self.store.thin_passes(timedelta(days=days))
+        except StoreError as e:
+            logger.error("retention: %s", e)
+            return
+        if n:
+            logger.info("retention: images of %d passes older than %g days thinned", n, days)
 
     def _inspect(self, frame: Frame) -> None:
         if self._folder and _file_key(frame.name, frame.captured_at) in self._stored_files:
