@@ -339,3 +339,32 @@ def test_simulated_camera_keeps_its_frame_rate():
     at = [f.captured_at.timestamp() for f in got]
     gaps = np.diff(at).tolist()
     assert gaps == pytest.approx([0.05] * 9, abs=1e-6)
+
+
+def test_a_recorded_bench_session_replays_into_the_auto_trigger(tmp_path):
+    """Rendered nets laid by hand, recorded with cv2.VideoWriter at 10 fps, replayed 5x as
+    fast (settle time 5x shorter): one inspection per net laid."""
+    from qcstation.station.trigger import AutoTrigger
+
+    cam = SimulatedCamera(640, 480, fps=10, seed=3, cycles=2, realtime=False)
+    cam.open()
+    path = tmp_path / "session.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (640, 480))
+    rests = set()
+    while (frame := cam.read(1.0)) is not None:
+        writer.write(frame.pixels)
+        if cam.last_shot.phase == "still":
+            rests.add(cam.last_shot.rest)
+    writer.release()
+    source = make_source(st.VideoSource(type="video", file=path, fps=50.0))
+    trigger = AutoTrigger(settle_s=0.2)
+    source.open()
+    fired = frames = 0
+    try:
+        while (frame := source.read(2.0)) is not None:
+            frames += 1
+            fired += trigger.update(frame)
+    finally:
+        source.close()
+    assert len(rests) == 2 and frames > 50  # the newest frame: a busy machine skips some
+    assert fired == len(rests)
