@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -36,7 +36,10 @@ def list_inspections(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
-    """Newest first; `next` is the cursor of the following page (null on the last)."""
+    """Newest first; `next` is the cursor of the following page (null on the last).
+    A `since` without a time zone is taken as UTC."""
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
     items, nxt = store.inspections(lot=lot, verdict=verdict, since=since,
                                    defect_type=defect_type, station=station, limit=limit,
                                    cursor=cursor)
