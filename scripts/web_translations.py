@@ -15,6 +15,7 @@ DYNAMIC = [
 ]
 
 ID = {
+    "reviewed by {user}": "ditinjau oleh {user}",
     "empty": "meja kosong", "motion": "bergerak", "inspected": "sudah diperiksa",
     "folder": "folder",
     "review": "tinjauan", "evidence": "bukti", "not evidence": "bukan bukti",
@@ -124,6 +125,7 @@ ID = {
 }
 
 KO = {
+    "reviewed by {user}": "{user} 검토",
     "empty": "빈 작업대", "motion": "움직임", "inspected": "검사 완료", "folder": "폴더",
     "review": "검토", "evidence": "증거", "not evidence": "증거 아님", "user added": "사용자 추가",
     "token created": "토큰 생성", "lot closed": "로트 종료",
