@@ -117,3 +117,17 @@ def test_charts_are_svg_with_their_marks():
     ctl = control_chart_svg(control_chart(recs), (22.0, 28.0), "t", fmt)
     assert ctl.count('class="point"') == 4 and "UCL" in ctl
     assert "<script" not in svg + hist + ctl
+
+
+def test_web_reaches_the_database_only_through_the_store():
+    """The web view imports no database, model or MQTT library (the store, the station do)."""
+    import ast
+
+    banned = ("sqlalchemy", "alembic", "psycopg", "onnxruntime", "paho", "torch")
+    for path in (ROOT / "qcstation" / "web").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                assert not name.startswith(banned), f"{path.name} imports {name}"
