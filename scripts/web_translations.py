@@ -5,7 +5,7 @@
 DYNAMIC = [
     "inspector", "supervisor", "admin",
     "connecting", "ok", "lost", "frozen", "ended", "none", "idle", "armed", "settling",
-    "waiting", "manual", "auto",
+    "waiting", "manual", "auto", "empty", "motion", "inspected", "folder",
     "The picture is too dark: add light.", "The picture is too bright: reduce the light.",
     "The picture is empty: put a net under the camera.",
     "The picture is blurred: check the camera focus.",
@@ -15,6 +15,11 @@ DYNAMIC = [
 ]
 
 ID = {
+    "reviewed by {user}": "ditinjau oleh {user}",
+    "empty": "meja kosong", "motion": "bergerak", "inspected": "sudah diperiksa",
+    "folder": "folder",
+    "review": "tinjauan", "evidence": "bukti", "not evidence": "bukan bukti",
+    "user added": "pengguna ditambah", "token created": "token dibuat", "lot closed": "lot ditutup",
     "inspector": "inspektur", "supervisor": "supervisor", "admin": "admin",
     "connecting": "menyambung", "ok": "baik", "lost": "terputus", "frozen": "macet",
     "ended": "selesai", "none": "tidak ada", "idle": "siaga", "armed": "siap",
@@ -120,6 +125,10 @@ ID = {
 }
 
 KO = {
+    "reviewed by {user}": "{user} 검토",
+    "empty": "빈 작업대", "motion": "움직임", "inspected": "검사 완료", "folder": "폴더",
+    "review": "검토", "evidence": "증거", "not evidence": "증거 아님", "user added": "사용자 추가",
+    "token created": "토큰 생성", "lot closed": "로트 종료",
     "inspector": "검사원", "supervisor": "감독자", "admin": "관리자",
     "connecting": "연결 중", "ok": "정상", "lost": "끊김", "frozen": "멈춤", "ended": "종료",
     "none": "없음", "idle": "대기", "armed": "준비됨", "settling": "안정 대기",

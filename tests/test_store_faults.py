@@ -51,10 +51,13 @@ def assert_complete(store: Store) -> list:
     return records
 
 
-@pytest.mark.parametrize("kill_after", [0.4, 0.9, 1.6])
-def test_killed_while_writing_leaves_every_record_complete(tmp_path, kill_after):
+@pytest.mark.parametrize("kill_after, backend", [(0.4, "sqlite"), (0.9, "sqlite"),
+                                                 (1.6, "sqlite"), (0.9, "postgresql")])
+def test_killed_while_writing_leaves_every_record_complete(tmp_path, kill_after, backend,
+                                                           request):
     data = tmp_path / "data"
-    proc = writer("-", data, "bench-1", "L", 0)
+    url = request.getfixturevalue("pg_url") if backend == "postgresql" else None
+    proc = writer(url or "-", data, "bench-1", "L", 0)
     time.sleep(kill_after)
     deadline = time.monotonic() + 60
     while not (data / "log").exists() and time.monotonic() < deadline:
@@ -66,7 +69,7 @@ def test_killed_while_writing_leaves_every_record_complete(tmp_path, kill_after)
     assert proc.returncode == -signal.SIGKILL, err
     assert printed, f"the writer stored nothing before it was killed: {err}"
     files_before = {p.name.split(".")[0] for p in (data / "images").rglob("*.jpg")}
-    with Store.open(None, data, reserve_bytes=0) as store:
+    with Store.open(url, data, reserve_bytes=0) as store:
         records = assert_complete(store)
         ids = {r.id for r in records}
         assert set(printed) <= ids  # every id the writer was told of is stored
@@ -197,3 +200,90 @@ def test_a_full_database_disk_raises_store_full(tiny_disk):
         assert store.lot(lot.id).name == "L"
         record(store, lot.id, seed=1)  # with space again, the store works on
         assert store.lot_summary(lot.id).inspected == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_threads_writing_through_one_and_two_store_objects(tmp_path, backend, request):
+    import threading
+    url = (request.getfixturevalue("pg_url") if backend == "postgresql"
+           else f"sqlite:///{tmp_path / 'qc.db'}")
+    stores = [Store.open(url, tmp_path / "data-a", reserve_bytes=0),
+              Store.open(url, tmp_path / "data-b", reserve_bytes=0)]
+    lot = stores[0].open_lot("L")
+    ids: list[str] = []
+    errors: list[BaseException] = []
+
+    def work(store: Store, k: int) -> None:
+        try:
+            for i in range(15):
+                ids.append(record(store, lot.id, station=f"t{k}", seed=100 * k + i))
+                store.inspections(limit=5)  # reads between the writes, as the web view does
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(stores[k % 2], k)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    records = all_records(stores[0])
+    assert sorted(r.id for r in records) == sorted(ids) and len(set(ids)) == 60
+    assert sorted(int(r.net_id) for r in records) == list(range(1, 61))
+    for s in stores:
+        s.close()
+
+
+def test_the_start_up_check_finishes_a_thinning_and_counts_lost_files(tmp_path):
+    from datetime import timedelta
+    data = tmp_path / "data"
+    with Store.open(None, data, reserve_bytes=0) as store:
+        lot = store.open_lot("L")
+        thinned, lost, kept = (record(store, lot.id, v, seed=i) for i, v in
+                               enumerate(["pass", "fail", "fail"]))
+        image = store.image_file(thinned).read_bytes()
+        assert store.thin_passes(timedelta(0)) == 1
+        # as if the thinning was cut off after its commit, before it deleted the files:
+        store.images.write(f"images/{store.inspection(thinned).created_at:%Y-%m-%d}/"
+                           f"{thinned}.jpg", image)
+        store.image_file(lost).unlink()  # a file lost by hand or a bad disk
+    with Store.open(None, data, reserve_bytes=0) as store:
+        report = store.last_reconcile
+        assert (report.thinned_removed, report.missing, report.orphans_moved) == (1, 1, 0)
+        assert not list(data.rglob(f"{thinned}*"))
+        assert store.image_file(lost) is None and decodes(store.image_file(kept))
+
+
+def test_opening_the_store_while_a_station_writes_takes_nothing_for_an_orphan(tmp_path):
+    """A second opener (the web's `user add`, a restart of the web view) runs the start-up
+    check while the station records: no file in flight is moved, no log line doubled."""
+    import json
+    import threading
+    data = tmp_path / "data"
+    station = Store.open(None, data, reserve_bytes=0)
+    lot = station.open_lot("L")
+    ids: list[str] = []
+    done = threading.Event()
+
+    def write() -> None:
+        try:
+            for i in range(40):
+                ids.append(record(station, lot.id, seed=i, size=(320, 240)))
+        finally:
+            done.set()
+
+    t = threading.Thread(target=write)
+    t.start()
+    reports = []
+    while not done.is_set():
+        with Store.open(None, data, reserve_bytes=0) as other:
+            reports.append(other.last_reconcile)
+    t.join()
+    assert len(reports) >= 2
+    assert all(r.orphans_moved == 0 and r.missing == 0 for r in reports), reports
+    assert not (data / "orphans").exists()
+    assert_complete(station)
+    lines = [json.loads(x)["id"] for p in (data / "log").glob("*.jsonl")
+             for x in p.read_text().splitlines()]
+    assert sorted(lines) == sorted(ids) and len(ids) == 40
+    station.close()

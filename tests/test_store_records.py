@@ -208,3 +208,64 @@ def test_users_and_tokens(store):
     store.revoke_token(t.id, by="admin")
     assert store.token(sha) is None and store.tokens()[0].revoked_at is not None
     assert [x.name for x in store.users()] == ["siti"]
+
+
+def test_a_refused_record_leaves_no_files(store):
+    lot = store.open_lot("L")
+    with pytest.raises(NotFound):
+        record(store, 999, seed=1)
+    with pytest.raises(StoreError, match="not JPEG"):
+        store.record_inspection(inspection(), station="b", lot_id=lot.id, net_id=None,
+                                source_name=None, image_jpeg=b"PNG...", overlay_jpeg=None,
+                                spec_sha256=SPEC_SHA, calibration_id="c",
+                                captured_at=datetime.now(UTC))
+    with pytest.raises(StoreError, match="timezone"):
+        store.record_inspection(inspection(), station="b", lot_id=lot.id, net_id=None,
+                                source_name=None, image_jpeg=jpeg(1), overlay_jpeg=None,
+                                spec_sha256=SPEC_SHA, calibration_id="c",
+                                captured_at=datetime.now())
+    assert not [p for p in (store.data_dir / "images").rglob("*") if p.is_file()]
+    assert store.inspections() == ([], None)
+    rid = record(store, lot.id, overlay=False, seed=2)
+    assert store.image_file(rid, "overlay") is None and decodes(store.image_file(rid))
+    assert store.inspection(rid).to_api()["has_overlay"] is False
+
+
+def test_image_paths_never_leave_the_image_folder(store):
+    with pytest.raises(StoreError, match="outside"):
+        store.images.resolve("images/../qcstation.db")
+    with pytest.raises(StoreError, match="outside"):
+        store.images.resolve("/etc/passwd")
+    with pytest.raises(StoreError):
+        store.image_file("x" * 32, "thumbnail")
+
+
+def test_naive_since_is_refused_plainly(store):
+    with pytest.raises(StoreError, match="timezone"):
+        store.inspections(since=datetime.now())
+
+
+def test_a_review_and_its_audit_entry_stand_or_fall_together(tmp_path):
+    from sqlalchemy import text
+    with Store.open(None, tmp_path / "data", reserve_bytes=0) as store:
+        rid = record(store, store.open_lot("L").id, "fail", seed=1)
+        with store.engine.begin() as c:  # the database itself refuses every audit entry
+            c.execute(text("CREATE TRIGGER no_audit BEFORE INSERT ON audit "
+                           "BEGIN SELECT RAISE(ABORT, 'audit refused'); END"))
+        with pytest.raises(StoreError, match="audit refused"):
+            store.review(rid, user="sup", verdict="pass", note="")
+        with pytest.raises(StoreError, match="audit refused"):
+            store.set_evidence(rid, True, "sup")
+        r = store.inspection(rid)
+        assert (r.review, r.final_verdict, r.evidence) == (None, "fail", False)
+        assert store.reviews(rid) == []
+
+
+def test_the_caller_may_mark_an_inspection_uncertain(store):
+    lot = store.open_lot("L")
+    rid = store.record_inspection(inspection(), station="b", lot_id=lot.id, net_id=None,
+                                  source_name=None, image_jpeg=jpeg(1), overlay_jpeg=None,
+                                  spec_sha256=SPEC_SHA, calibration_id="c",
+                                  captured_at=datetime.now(UTC), uncertain=True)
+    assert store.inspection(rid).uncertain
+    assert [r.id for r in store.review_queue()[0]] == [rid]

@@ -128,3 +128,10 @@ def test_status_without_station_shows_the_current_lot(site):
 def test_session_login_reaches_the_api(site):
     c = login(site["url"], "ina")
     assert c.get("/api/inspections", params={"limit": 1}).status_code == 200
+
+
+@pytest.mark.parametrize("since,count", [("2000-01-01T00:00:00", 7), ("2000-01-01T00:00:00Z", 7),
+                                         ("2999-01-01T00:00:00+09:00", 0)])
+def test_since_filter(site, since, count):
+    r = client(site).get("/api/inspections", params={"since": since})
+    assert r.status_code == 200 and len(r.json()["items"]) == count

@@ -26,7 +26,7 @@ ROLE_OF = {"ina": "inspector", "sam": "supervisor", "ada": "admin"}
 
 
 def write_settings(tmp: Path, source: str = 'type = "simulated"\nseed = 3\nfps = 10',
-                   extra: str = "") -> Path:
+                   extra: str = "", calibration: Path | None = None) -> Path:
     path = tmp / "station.toml"
     path.write_text(f"""
 [station]
@@ -41,7 +41,7 @@ mode = "manual"
 
 [inspection]
 spec = "{ROOT / 'specs/kr-coirnet-25.toml'}"
-calibration = "{ROOT / 'calibration/demo-camera.json'}"
+calibration = "{calibration or ROOT / 'calibration/demo-camera.json'}"
 {extra}
 """)
     return path
@@ -117,7 +117,7 @@ class Server:
         self.app = create_app(settings, station, store)
         self.port = free_port()
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on")
+                                lifespan="on", timeout_graceful_shutdown=2)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

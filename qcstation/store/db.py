@@ -7,8 +7,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +35,13 @@ def make_engine(url: str) -> Engine:
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def make_sqlite_folder(url: str) -> None:
+    """SQLite cannot create the folder of its file: make it (e.g. sqlite:///data/qcstation.db)."""
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
+        Path(u.database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def writer(engine: Engine) -> Engine:
@@ -65,14 +75,16 @@ def alembic_config() -> Config:
 
 
 def head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def migrate(engine: Engine) -> None:
     """Brings the schema to the newest revision; idempotent, safe with several openers at once."""
     cfg = alembic_config()
+    head = head_revision()
+    with engine.connect() as conn:  # the usual case: up to date, nothing to lock or log
+        if MigrationContext.configure(conn).get_current_revision() == head:
+            return
     with writer(engine).begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
@@ -82,4 +94,22 @@ def migrate(engine: Engine) -> None:
         except CommandError as exc:  # e.g. a revision this version does not know
             raise SchemaError(f"the database schema cannot be brought up to date ({exc}); "
                               "was it made by a newer qcstation?") from exc
-    logger.debug("database schema at the newest revision")
+    logger.info("database schema brought to revision %s", head)
+
+
+def is_disk_full(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return ("disk is full" in text or "no space left" in text
+            or getattr(exc.orig, "sqlstate", None) == "53100")  # PostgreSQL disk_full
+
+
+def first_line(exc: BaseException | None) -> str:
+    text = str(exc).strip() if exc is not None else ""
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def redact(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(a malformed URL)"

@@ -7,6 +7,7 @@ import errno
 import json
 import logging
 import os
+import tempfile
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -103,8 +104,21 @@ def write_csv(records: Iterable[InspectionRecord], out: IO[str]) -> int:
     w.writerow(CSV_COLUMNS)
     n = 0
     for r in records:
-        w.writerow(csv_row(r))
+        w.writerow([_cell(v) for v in csv_row(r)])
         n += 1
+    return n
+
+
+def write_csv_file(records: Iterable[InspectionRecord], path: Path) -> int:
+    """write_csv into `path`, atomically (a reader never sees half a report)."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            n = write_csv(records, out)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
     return n
 
 
@@ -123,6 +137,13 @@ def csv_row(r: InspectionRecord) -> list[Any]:
         r.source_name or "", r.spec_name, r.spec_sha256, r.calibration_id, r.model_name or "",
         r.model_sha256 or "",
     ]
+
+
+def _cell(v: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula (typed net ids, file names) is quoted."""
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + v
+    return v
 
 
 def _get(mesh: dict[str, Any], key: str, field: str) -> Any:

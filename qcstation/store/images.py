@@ -8,6 +8,7 @@ import fcntl
 import logging
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -141,3 +142,15 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def store_id(data_dir: Path) -> str:
+    """This data folder's id, made once: a record names the folder that holds its images."""
+    path = data_dir / "store-id"
+    if not path.exists():
+        temp = data_dir / f"store-id.{uuid.uuid4().hex}.tmp"
+        temp.write_text(uuid.uuid4().hex + "\n")
+        with contextlib.suppress(FileExistsError):
+            os.link(temp, path)  # atomic: the first of two openers wins
+        temp.unlink()
+    return path.read_text().strip()

@@ -35,6 +35,9 @@ def get_or_open_lot(s: Session, now: datetime, name: str, *, quantity: int | Non
     for _ in range(_RETRIES):
         row = s.scalars(select(LotRow).where(LotRow.name == name)).first()
         if row is not None:
+            if (quantity, spec_name) != (row.quantity, row.spec_name) and (quantity or spec_name):
+                logger.warning("lot %s exists with quantity %s and spec %s; kept as it is",
+                               name, row.quantity, row.spec_name)
             return row
         row = LotRow(name=name, buyer=buyer, spec_name=spec_name, quantity=quantity, mode=mode,
                      sampling=sampling, station=station, created_at=now, closed_at=None)

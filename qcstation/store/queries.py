@@ -62,6 +62,8 @@ def inspection_select(*, lot: int | str | None = None, verdict: str | None = Non
             raise StoreError(f"verdict {verdict!r} is not one of {', '.join(VERDICTS)}")
         q = q.where(InspectionRow.verdict == verdict)
     if since is not None:
+        if since.tzinfo is None:
+            raise StoreError("since must be a timezone-aware time (UTC)")
         q = q.where(InspectionRow.created_at >= since)
     if station is not None:
         q = q.where(InspectionRow.station == station)

@@ -58,10 +58,11 @@ class NetRow(Base):
 class InspectionRow(Base):
     __tablename__ = "inspections"
     __table_args__ = (
+        # every listing is newest first by (created_at, id): each filter has its own such index
         Index("ix_inspections_created", "created_at", "id"),
-        Index("ix_inspections_lot_created", "lot_id", "created_at"),
-        Index("ix_inspections_verdict", "verdict"),
-        Index("ix_inspections_station", "station"),
+        Index("ix_inspections_lot_created_id", "lot_id", "created_at", "id"),
+        Index("ix_inspections_verdict_created", "verdict", "created_at", "id"),
+        Index("ix_inspections_station_created", "station", "created_at", "id"),
     )
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex
     created_at: Mapped[datetime]

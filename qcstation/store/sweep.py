@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from qcstation.store.audit import add_audit
 from qcstation.store.db import writer
-from qcstation.store.entities import ReconcileReport
+from qcstation.store.entities import InspectionRecord, ReconcileReport
+from qcstation.store.exports import JsonlLog
 from qcstation.store.images import ImageStore
 from qcstation.store.records import InspectionRow
 
@@ -23,31 +26,29 @@ BATCH = 500
 def reconcile(engine: Engine, images: ImageStore, store_id: str) -> ReconcileReport:
     """Moves image files without a record to orphans/, deletes leftovers; counts lost files.
 
-    Runs under the exclusive image lock: no writer is between its first file and its commit.
+    The caller holds the exclusive image lock: no writer is between its first file and its
+    commit (a killed writer's lock went with its process).
     """
-    with images.sweeping():
-        files: dict[str, list[tuple[str, object]]] = defaultdict(list)
-        temp = 0
-        for rid, kind, path in images.files():
-            if kind == "temp":
+    files: dict[str, list[Path]] = defaultdict(list)
+    temp = orphans = thinned = 0
+    for rid, kind, path in images.files():
+        if kind == "temp":  # a write interrupted before its rename: never part of a record
+            path.unlink(missing_ok=True)
+            temp += 1
+        else:
+            files[rid].append(path)
+    states = _states(engine, list(files))
+    for rid, paths in files.items():
+        for path in paths:
+            if rid not in states:
+                logger.warning("image %s has no record: moved to %s", path,
+                               images.move_to_orphans(path))
+                orphans += 1
+            elif states[rid] == "thinned":  # a thinning interrupted after its commit
                 path.unlink(missing_ok=True)
-                temp += 1
-            else:
-                files[rid].append((kind, path))
-        states = _states(engine, list(files))
-        orphans = thinned = 0
-        for rid, entries in files.items():
-            for _kind, path in entries:
-                if rid not in states:
-                    logger.warning("image %s has no record: moved to %s", path,
-                                   images.move_to_orphans(path))
-                    orphans += 1
-                elif states[rid] == "thinned":
-                    path.unlink(missing_ok=True)
-                    thinned += 1
-        missing = _missing(engine, images, store_id)
-    report = ReconcileReport(orphans, temp, thinned, missing)
-    if orphans or temp or thinned or missing:
+                thinned += 1
+    report = ReconcileReport(orphans, temp, thinned, _missing(engine, images, store_id))
+    if report != ReconcileReport(0, 0, 0, 0):
         logger.warning("image store check: %s", report)
     return report
 
@@ -107,7 +108,23 @@ def thin_passes(engine: Engine, images: ImageStore, store_id: str, cutoff: datet
     return total
 
 
-def days_since(start: datetime, now: datetime) -> list[str]:
+def catch_up_log(engine: Engine, log: JsonlLog, store_id: str, now: datetime, days: int,
+                 fetch: Callable[[str], InspectionRecord | None]) -> int:
+    """Appends the log lines of this image store's records of the last `days` days that the
+    log lacks (a crash between a commit and its line). The caller holds the exclusive lock."""
+    start = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    logged = set().union(*(log.ids(d) for d in _days_since(start, now)))
+    q = select(InspectionRow.id).where(InspectionRow.image_store == store_id,
+                                       InspectionRow.created_at >= start)
+    with Session(engine) as s:
+        ids = [i for i in s.scalars(q.order_by(InspectionRow.created_at)) if i not in logged]
+    records = [r for r in map(fetch, ids) if r is not None]
+    if records:
+        logger.warning("adding %d missing line(s) to the inspection log", len(records))
+    return log.append(records) if records else 0
+
+
+def _days_since(start: datetime, now: datetime) -> list[str]:
     days, d = [], start.date()
     while d <= now.date():
         days.append(d.isoformat())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+import numpy as np
 from markupsafe import Markup
 
 from .reports import ControlChart, histogram
@@ -29,11 +30,17 @@ def _text(x: float, y: float, s: str, anchor: str = "middle", cls: str = "") -> 
             f'font-size="12" fill="{INK}">{escape(s)}</text>')
 
 
-def _axes(y_lo: float, y_hi: float, fy, fmt) -> list[str]:
+def _ticks(lo: float, hi: float, counts: bool) -> list[float]:
+    if counts:  # whole numbers only: at most five of them
+        step = max(1, int(np.ceil((hi - lo) / 4)))
+        return [float(v) for v in range(int(lo), int(hi) + 1, step)]
+    return [lo + (hi - lo) * i / 4 for i in range(5)]
+
+
+def _axes(y_lo: float, y_hi: float, fy, fmt, counts: bool = False) -> list[str]:
     out = [f'<line x1="{L}" y1="{T}" x2="{L}" y2="{H - B}" stroke="{INK}"/>',
            f'<line x1="{L}" y1="{H - B}" x2="{W - R}" y2="{H - B}" stroke="{INK}"/>']
-    for i in range(5):
-        v = y_lo + (y_hi - y_lo) * i / 4
+    for v in _ticks(y_lo, y_hi, counts):
         y = fy(v)
         out.append(f'<line x1="{L}" y1="{y:.1f}" x2="{W - R}" y2="{y:.1f}" stroke="{GRID}"/>')
         out.append(_text(L - 6, y + 4, fmt(v), "end"))
@@ -48,7 +55,7 @@ def pareto_chart(rows: list[tuple[str, int, float]], names: dict[str, str], titl
     top = max(n for _, n, _ in rows)
     fy = _scale(0, top, H - B, T)
     bw = (W - L - R) / len(rows)
-    body = _axes(0, top, fy, lambda v: fmt.num(v, 0))
+    body = _axes(0, top, fy, lambda v: fmt.num(v, 0), counts=True)
     points = []
     for i, (kind, n, cum) in enumerate(rows):
         x = L + i * bw
@@ -74,7 +81,7 @@ def histogram_chart(values: list[float], limits: tuple[float, float] | None,
     counts, edges = histogram(values, 12, lo, hi)
     fx = _scale(lo, hi, L, W - R)
     fy = _scale(0, max(counts), H - B, T)
-    body = _axes(0, max(counts), fy, lambda v: fmt.num(v, 0))
+    body = _axes(0, max(counts), fy, lambda v: fmt.num(v, 0), counts=True)
     for c, a, b in zip(counts, edges[:-1], edges[1:], strict=True):
         body.append(f'<rect class="bar" x="{fx(a) + 1:.1f}" y="{fy(c):.1f}" '
                     f'width="{fx(b) - fx(a) - 2:.1f}" height="{fy(0) - fy(c):.1f}" '

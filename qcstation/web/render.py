@@ -27,17 +27,26 @@ def defect_names(_) -> dict[str, str]:
     return {t: defect_name(t, _) for t in DEFECT_TYPES}
 
 
+def action_names(_) -> dict[str, str]:
+    return {"review": _("review"), "evidence": _("evidence"), "user.add": _("user added"),
+            "token.add": _("token created"), "lot.close": _("lot closed")}
+
+
 def describe_change(values: dict | None, _) -> str:
     """An audit entry's before/after in words: verdicts and defect names translated."""
-    if not values:
-        return "–"
     words, names = verdict_words(_), defect_names(_)
     parts = []
-    for key, value in values.items():
+    for key, value in (values or {}).items():
         if value is None:
             continue
-        shown = words.get(value, names.get(value, value)) if isinstance(value, str) else value
-        parts.append(str(shown) if key == "verdict" else f"{key}: {shown}")
+        if key == "verdict":
+            parts.append(words.get(value, str(value)))
+        elif key == "defect_label":
+            parts.append(names.get(value, str(value)))
+        elif key == "evidence":
+            parts.append(_("evidence") if value else _("not evidence"))
+        else:
+            parts.append(f"{key}: {value}")
     return ", ".join(parts) or "–"
 
 
@@ -59,7 +68,7 @@ def page_context(request: Request) -> dict:
         "role": request.session.get("role"),
         "plain_reasons": lambda rec: plain_reasons(rec, tr.gettext, fmt),
         "words": verdict_words(tr.gettext), "defect_names": defect_names(tr.gettext),
-        "change": lambda d: describe_change(d, tr.gettext),
+        "change": lambda d: describe_change(d, tr.gettext), "actions": action_names(tr.gettext),
     }
 
 

@@ -84,6 +84,9 @@ class LiveSource:
             self._thread.join(timeout=10)
             self._thread = None
 
+    def done(self, frame: Frame) -> None:
+        """Nothing to keep: a live camera's frames are not delivered again anyway."""
+
     def read(self, timeout_s: float) -> Frame | None:
         """The newest frame not returned before; None if none arrives within timeout_s."""
         with self._cond:
@@ -106,7 +109,7 @@ class LiveSource:
     def _run(self) -> None:
         delay = self.backoff_s[0]
         connected = False
-        same_since, last_sig = 0.0, None
+        same_since, last_sig, frozen_sig = 0.0, None, None
         while not self._stop.is_set():
             if not connected:
                 connected = self._connect()
@@ -132,18 +135,23 @@ class LiveSource:
             sig = pixels[::16, ::16].copy()
             if self.grabber.can_freeze and last_sig is not None and np.array_equal(sig, last_sig):
                 if now - same_since > self.frozen_s:
+                    # reopened, and until another picture comes it stays frozen
                     self._lose("frozen", f"{self.name} sent the same picture for "
                                          f"{self.frozen_s:g} s; reconnecting")
-                    connected, last_sig = False, None
+                    connected, frozen_sig, same_since = False, sig, now
+                    continue
+                if frozen_sig is not None:
                     continue
             else:
                 same_since, last_sig = now, sig
+                if frozen_sig is not None and np.array_equal(sig, frozen_sig):
+                    continue
+                frozen_sig = None
             delay = self.backoff_s[0]
             self._publish(pixels, now)
         self.grabber.release()
 
     def _connect(self) -> bool:
-        self._set("connecting", None)
         try:
             self.grabber.connect()
         except SourceError as e:

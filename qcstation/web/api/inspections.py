@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 from ...domain import DEFECT_TYPES
 from ..deps import InspectorUser, StoreDep, SupervisorUser
 from ..errors import NotFound
-from .models import Accepted, EvidenceIn, InspectionOut, InspectionPage
+from .models import MAX_ID, Accepted, EvidenceIn, InspectionOut, InspectionPage
 
 router = APIRouter(prefix="/api/inspections", tags=["inspections"])
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -28,7 +28,7 @@ def record_or_404(store, inspection_id: str):
 @router.get("", response_model=InspectionPage)
 def list_inspections(
     store: StoreDep, who: InspectorUser,
-    lot: Annotated[int | None, Query(ge=1)] = None,
+    lot: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     verdict: Literal["pass", "fail", "error"] | None = None,
     since: datetime | None = None,
     defect_type: Literal[DEFECT_TYPES] | None = None,  # type: ignore[valid-type]
@@ -36,7 +36,10 @@ def list_inspections(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
-    """Newest first; `next` is the cursor of the following page (null on the last)."""
+    """Newest first; `next` is the cursor of the following page (null on the last).
+    A `since` without a time zone is taken as UTC."""
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
     items, nxt = store.inspections(lot=lot, verdict=verdict, since=since,
                                    defect_type=defect_type, station=station, limit=limit,
                                    cursor=cursor)

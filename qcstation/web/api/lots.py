@@ -14,7 +14,7 @@ from ..deps import InspectorUser, StoreDep, SupervisorUser
 from ..errors import NotFound
 from ..lotdata import load_report
 from ..status import as_dict
-from .models import LotList
+from .models import LotId, LotList
 
 router = APIRouter(prefix="/api/lots", tags=["lots"])
 
@@ -26,7 +26,7 @@ def list_lots(store: StoreDep, who: InspectorUser) -> dict:
 
 
 @router.get("/{lot_id}")
-def lot_report(request: Request, lot_id: int, store: StoreDep, who: SupervisorUser) -> dict:
+def lot_report(request: Request, lot_id: LotId, store: StoreDep, who: SupervisorUser) -> dict:
     """The report's figures: pass rate, Pareto, control chart, sampling decision."""
     rep, _ = load_report(request.app, store, lot_id)
     out = dataclasses.asdict(rep)
@@ -35,7 +35,7 @@ def lot_report(request: Request, lot_id: int, store: StoreDep, who: SupervisorUs
 
 
 @router.get("/{lot_id}/report.csv", response_class=Response)
-def lot_csv(lot_id: int, store: StoreDep, who: SupervisorUser) -> Response:
+def lot_csv(lot_id: LotId, store: StoreDep, who: SupervisorUser) -> Response:
     """One row per net of the lot."""
     if store.lot(lot_id) is None:
         raise NotFound(f"no lot {lot_id}")
@@ -46,7 +46,7 @@ def lot_csv(lot_id: int, store: StoreDep, who: SupervisorUser) -> Response:
 
 
 @router.get("/{lot_id}/certificate.pdf", response_class=Response)
-def lot_certificate(request: Request, lot_id: int, store: StoreDep, who: SupervisorUser,
+def lot_certificate(request: Request, lot_id: LotId, store: StoreDep, who: SupervisorUser,
                     lang: Annotated[Literal["en", "ko"], Query()] = "en") -> Response:
     """The inspection certificate for the buyer (English or Korean)."""
     rep, spec_name = load_report(request.app, store, lot_id)

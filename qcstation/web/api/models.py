@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
+
+MAX_ID = 2**31 - 1  # database integer ids stay below this
+LotId = Annotated[int, Path(ge=1, le=MAX_ID, description="the lot's id")]
 
 
 class InspectionOut(BaseModel):

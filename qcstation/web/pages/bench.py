@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import queue
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -105,8 +106,10 @@ def _event(name: str, data: dict) -> str:
 def _status_payload(request: Request, store, lang: str) -> dict:
     status = station_status(request.app, store)
     lot = status.get("lot") or {}
-    status["sampling_text"] = sampling_line(lot.get("sampling"), translations(lang).gettext,
-                                            Formatter(lang))
+    _ = translations(lang).gettext
+    status["sampling_text"] = sampling_line(lot.get("sampling"), _, Formatter(lang))
+    status["camera_text"] = _(str(status.get("camera", "none")))
+    status["trigger_text"] = _(str(status.get("trigger", "none")))
     return status
 
 
@@ -119,6 +122,7 @@ def _verdict_payload(request: Request, store, inspection_id: str, lang: str) -> 
     data["word"] = verdict_words(_)[data["verdict"]]
     data["plain_reasons"] = plain_reasons(data, _, Formatter(lang))
     data["status"] = _status_payload(request, store, lang)
+    data["pushed_at_ms"] = time.time() * 1000  # lets a test see where the latency goes
     return data
 
 

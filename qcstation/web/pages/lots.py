@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
+from ..api.models import LotId
 from ..certificate import certificate_rows, decision_text, plan_text
 from ..charts import control_chart_svg, histogram_chart, pareto_chart
 from ..deps import StoreDep, SupervisorUser
@@ -22,7 +23,7 @@ def lots_page(request: Request, store: StoreDep, who: SupervisorUser):
 
 
 @router.get("/lots/{lot_id}")
-def report_page(request: Request, lot_id: int, store: StoreDep, who: SupervisorUser):
+def report_page(request: Request, lot_id: LotId, store: StoreDep, who: SupervisorUser):
     rep, _spec_name = load_report(request.app, store, lot_id)
     lang = choose_lang(request)
     _ = translations(lang).gettext
@@ -40,7 +41,7 @@ def report_page(request: Request, lot_id: int, store: StoreDep, who: SupervisorU
 
 
 @router.get("/lots/{lot_id}/certificate")
-def certificate_page(request: Request, lot_id: int, store: StoreDep, who: SupervisorUser,
+def certificate_page(request: Request, lot_id: LotId, store: StoreDep, who: SupervisorUser,
                      cert: Annotated[Literal["en", "ko"], Query()] = "en"):
     """The certificate as a printable page, in English or Korean."""
     rep, spec_name = load_report(request.app, store, lot_id)

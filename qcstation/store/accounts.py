@@ -1,22 +1,80 @@
-"""Users, API tokens and reviews (hashes come from the caller; the store never sees secrets)."""
+"""Users and API tokens (hashes come from the caller: the store never sees a secret)."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from qcstation.store.audit import add_audit
-from qcstation.store.entities import ROLES
+from qcstation.store.entities import ROLES, ApiToken, User
 from qcstation.store.errors import Conflict, NotFound, StoreError
-from qcstation.store.records import InspectionRow, ReviewRow, TokenRow, UserRow
+from qcstation.store.queries import to_token, to_user
+from qcstation.store.records import TokenRow, UserRow
 
 TOKEN_TOUCH = timedelta(minutes=1)  # last_used_at is refreshed at most this often
-_LABEL = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class AccountsMixin:
+    """The Store's methods for users and tokens (`by` names who made the change)."""
+
+    def add_user(self, name: str, role: str, password_hash: str, *, by: str = "system") -> User:
+        with self._session(write=True) as s:
+            return to_user(add_user(s, _now(), name, role, password_hash, by))
+
+    def user(self, name: str) -> User | None:
+        with self._session() as s:
+            row = s.scalars(select(UserRow).where(UserRow.name == name)).first()
+            return to_user(row) if row else None
+
+    def users(self) -> list[User]:
+        with self._session() as s:
+            return [to_user(r) for r in s.scalars(select(UserRow).order_by(UserRow.name))]
+
+    def set_password(self, name: str, password_hash: str, *, by: str = "system") -> None:
+        with self._session(write=True) as s:
+            set_password(s, _now(), name, password_hash, by)
+
+    def set_role(self, name: str, role: str, *, by: str = "system") -> None:
+        with self._session(write=True) as s:
+            set_role(s, _now(), name, role, by)
+
+    def add_token(self, name: str, role: str, token_sha256: str, *,
+                  by: str = "system") -> ApiToken:
+        with self._session(write=True) as s:
+            return to_token(add_token(s, _now(), name, role, token_sha256, by))
+
+    def token(self, token_sha256: str) -> ApiToken | None:
+        """The live (not revoked) token with this hash; notes when it was last used."""
+        now = _now()
+        with self._session() as s:
+            row = s.scalars(select(TokenRow).where(TokenRow.token_sha256 == token_sha256)).first()
+            if row is None or row.revoked_at is not None:
+                return None
+            if row.last_used_at is not None and now - row.last_used_at < TOKEN_TOUCH:
+                return to_token(row)  # a read only: most requests write nothing
+        with self._session(write=True) as s:
+            row = s.get(TokenRow, row.id)
+            if row is None or row.revoked_at is not None:
+                return None
+            row.last_used_at = now
+            return to_token(row)
+
+    def tokens(self) -> list[ApiToken]:
+        with self._session() as s:
+            return [to_token(r) for r in s.scalars(select(TokenRow).order_by(TokenRow.id))]
+
+    def revoke_token(self, token_id: int, *, by: str = "system") -> None:
+        with self._session(write=True) as s:
+            revoke_token(s, _now(), token_id, by)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def check_role(role: str) -> None:
@@ -76,15 +134,6 @@ def add_token(s: Session, now: datetime, name: str, role: str, token_sha256: str
     return row
 
 
-def use_token(s: Session, now: datetime, token_sha256: str) -> TokenRow | None:
-    row = s.scalars(select(TokenRow).where(TokenRow.token_sha256 == token_sha256)).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    if row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH:
-        row.last_used_at = now
-    return row
-
-
 def revoke_token(s: Session, now: datetime, token_id: int, by: str) -> None:
     row = s.get(TokenRow, token_id)
     if row is None:
@@ -93,35 +142,3 @@ def revoke_token(s: Session, now: datetime, token_id: int, by: str) -> None:
         row.revoked_at = now
         add_audit(s, now, by, "token.revoke", f"token:{token_id}", None, {"name": row.name},
                   None)
-
-
-def add_review(s: Session, now: datetime, inspection_id: str, user: str, verdict: str,
-               note: str, defect_label: str | None) -> ReviewRow:
-    if verdict not in ("pass", "fail"):
-        raise StoreError(f"a review's verdict must be pass or fail, not {verdict!r}")
-    if defect_label is not None and not _LABEL.match(defect_label):
-        raise StoreError(f"defect label {defect_label!r} must be a lower-case word like 'hole'")
-    row = s.get(InspectionRow, inspection_id, with_for_update=True)
-    if row is None:
-        raise NotFound(f"there is no inspection {inspection_id}")
-    before = row.reviewed_verdict or row.verdict
-    review = ReviewRow(inspection_id=inspection_id, user_name=user, at=now, before=before,
-                       after=verdict, note=note, defect_label=defect_label)
-    s.add(review)
-    row.reviewed_verdict, row.reviewed_at = verdict, now
-    add_audit(s, now, user, "review", f"inspection:{inspection_id}", {"verdict": before},
-              {"verdict": verdict, "defect_label": defect_label}, note or None)
-    return review
-
-
-def set_evidence(s: Session, now: datetime, inspection_id: str, flag: bool, user: str,
-                 why: str | None) -> bool:
-    row = s.get(InspectionRow, inspection_id, with_for_update=True)
-    if row is None:
-        raise NotFound(f"there is no inspection {inspection_id}")
-    before = row.evidence
-    if before != flag:
-        row.evidence = flag
-        add_audit(s, now, user, "evidence", f"inspection:{inspection_id}",
-                  {"evidence": before}, {"evidence": flag}, why)
-    return before
