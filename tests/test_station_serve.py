@@ -80,12 +80,17 @@ def test_demo_runs_the_station_on_the_simulated_camera(tmp_path):
          "--port", str(port), "--data", str(tmp_path / "demo-data"), "--threads", "1"],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=420)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert f"http://127.0.0.1:{port}/" in out.stdout
+    assert f"http://127.0.0.1:{port}/" in out.stdout and "log in as demo" in out.stdout
     store = Store.open(None, tmp_path / "demo-data")
     try:
         got = list(store.lot_records(store.lots()[0].id))
         assert len(got) == 2 and {r.net_id for r in got} == {"1", "2"}
         assert all(store.image_file(r.id).is_file() for r in got)
+        from qcstation.web.auth import verify_password  # the printed password logs in
+
+        password = (tmp_path / "demo-data/demo-login.txt").read_text().split()[1]
+        assert password in out.stdout
+        assert verify_password(store.user("demo").password_hash, password)
     finally:
         store.close()
 
