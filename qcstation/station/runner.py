@@ -7,6 +7,7 @@ import logging
 import queue
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -85,6 +86,7 @@ class Station:
         self._stored_files: set[tuple[str, str]] = set()  # hot-folder files of this lot
         self.retry_full_s = RETRY_FULL_S
         self._thinned_at = -THIN_EVERY_S  # first pass soon after the start
+        self._encoder = ThreadPoolExecutor(1, thread_name_prefix="encode")
         self._capture = CaptureLoop(
             self.source, self._on_frame, self.metrics.set_camera,
             paused=lambda: self._folder and self._state in HALTED)  # files wait for room
@@ -266,9 +268,10 @@ class Station:
         seconds = time.perf_counter() - t0
         if frame.pixels.size == 0:  # an unreadable file: its record gets a blank stand-in
             image_jpeg, overlay_jpeg = encode_jpeg(np.full((48, 64, 3), 128, np.uint8), 90), None
-        else:
-            image_jpeg = encode_jpeg(frame.pixels, 90)
+        else:  # the photo is encoded beside the overlay's drawing (both release the GIL)
+            photo = self._encoder.submit(encode_jpeg, frame.pixels, 90)
             overlay_jpeg = self._overlay(frame, inspection, analysis)
+            image_jpeg = photo.result()
         self._store(frame, inspection, image_jpeg, overlay_jpeg, seconds)
 
     def _overlay(self, frame: Frame, inspection: Inspection, analysis) -> bytes | None:
