@@ -50,6 +50,14 @@
     if (s.sampling_text !== undefined) { $("sampling").textContent = s.sampling_text; }
   }
 
+  // the server ends each camera stream after 20 s: open the next one before that
+  var live = $("live");
+  if (live) {
+    var renew = function () { live.src = "/bench/stream.mjpg?t=" + Date.now(); };
+    setInterval(renew, 18000);
+    live.addEventListener("error", function () { setTimeout(renew, 1000); });
+  }
+
   var lang = encodeURIComponent(root.dataset.lang);
   var events = new EventSource("/bench/events?lang=" + lang);
   events.addEventListener("verdict", function (e) { showVerdict(JSON.parse(e.data)); });
