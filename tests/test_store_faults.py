@@ -51,35 +51,50 @@ def assert_complete(store: Store) -> list:
     return records
 
 
-@pytest.mark.parametrize("kill_after", [0.4, 0.9, 1.6])
-def test_killed_while_writing_leaves_every_record_complete(tmp_path, kill_after):
-    data = tmp_path / "data"
-    proc = writer("-", data, "bench-1", "L", 0)
-    time.sleep(kill_after)
+def kill_while_writing(url: str | None, data: Path, kill_after: float) -> list[str]:
+    """Starts a writer, kills it (SIGKILL) `kill_after` s after its store is open; the ids it
+    was told were stored."""
+    proc = writer(url or "-", data, "bench-1", "L", 0)
     deadline = time.monotonic() + 60
-    while not (data / "log").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)  # the child is slow to start on a busy machine: wait for its store
+    log = data / "log"
+    before = {p: p.stat().st_size for p in log.glob("*.jsonl")} if log.exists() else {}
+    while time.monotonic() < deadline and proc.poll() is None:
+        now = {p: p.stat().st_size for p in log.glob("*.jsonl")} if log.exists() else {}
+        if now != before:
+            break  # the writer's first record is in: it is in its loop
+        time.sleep(0.02)
     time.sleep(kill_after)
     proc.send_signal(signal.SIGKILL)
     out, err = proc.communicate()
-    printed = out.split()
     assert proc.returncode == -signal.SIGKILL, err
-    assert printed, f"the writer stored nothing before it was killed: {err}"
-    files_before = {p.name.split(".")[0] for p in (data / "images").rglob("*.jpg")}
-    with Store.open(None, data, reserve_bytes=0) as store:
-        records = assert_complete(store)
-        ids = {r.id for r in records}
-        assert set(printed) <= ids  # every id the writer was told of is stored
-        assert len(ids) - len(printed) <= 1  # at most the one committed as it died
-        report = store.last_reconcile
-        stray = files_before - ids
-        assert report.orphans_moved == len(list((data / "orphans").rglob("*.jpg")))
-        assert {p.name.split(".")[0] for p in (data / "orphans").rglob("*.jpg")} == stray
-        on_disk = {p.name.split(".")[0] for p in (data / "images").rglob("*.jpg")}
-        assert on_disk == ids
-        assert report.missing == 0
-        logged = store.log.ids(f"{records[0].created_at:%Y-%m-%d}")
-        assert ids <= logged  # the log caught up with any record its line was lost for
+    return out.split()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_killed_while_writing_leaves_every_record_complete(tmp_path, backend, request):
+    data = tmp_path / "data"
+    url = request.getfixturevalue("pg_url") if backend == "postgresql" else None
+    told: set[str] = set()
+    moved = 0
+    for kill_after in (0.13, 0.41, 0.27, 0.6, 0.05):  # five kills, each at another moment
+        told |= set(kill_while_writing(url, data, kill_after))
+        files_before = {p.name.split(".")[0] for p in (data / "images").rglob("*.jpg")}
+        with Store.open(url, data, reserve_bytes=0) as store:
+            records = assert_complete(store)
+            ids = {r.id for r in records}
+            assert told <= ids  # every id a writer was told of is stored
+            report = store.last_reconcile
+            assert report.missing == 0
+            moved += report.orphans_moved
+            orphans = {p.name.split(".")[0] for p in (data / "orphans").rglob("*.jpg")}
+            assert orphans == {p for p in orphans if p not in ids}
+            assert files_before - ids <= orphans
+            assert {p.name.split(".")[0] for p in (data / "images").rglob("*.jpg")} == ids
+            days = {f"{r.created_at:%Y-%m-%d}" for r in records}
+            logged = set().union(*(store.log.ids(d) for d in days))
+            assert ids <= logged  # the log caught up with any line lost at the kill
+    assert moved == len(list((data / "orphans").rglob("*.jpg")))
+    assert len(told) >= 5
 
 
 def test_an_image_without_a_record_is_moved_to_orphans(tmp_path):
@@ -249,3 +264,38 @@ def test_the_start_up_check_finishes_a_thinning_and_counts_lost_files(tmp_path):
         assert (report.thinned_removed, report.missing, report.orphans_moved) == (1, 1, 0)
         assert not list(data.rglob(f"{thinned}*"))
         assert store.image_file(lost) is None and decodes(store.image_file(kept))
+
+
+def test_opening_the_store_while_a_station_writes_takes_nothing_for_an_orphan(tmp_path):
+    """A second opener (the web's `user add`, a restart of the web view) runs the start-up
+    check while the station records: no file in flight is moved, no log line doubled."""
+    import json
+    import threading
+    data = tmp_path / "data"
+    station = Store.open(None, data, reserve_bytes=0)
+    lot = station.open_lot("L")
+    ids: list[str] = []
+    done = threading.Event()
+
+    def write() -> None:
+        try:
+            for i in range(40):
+                ids.append(record(station, lot.id, seed=i, size=(320, 240)))
+        finally:
+            done.set()
+
+    t = threading.Thread(target=write)
+    t.start()
+    reports = []
+    while not done.is_set():
+        with Store.open(None, data, reserve_bytes=0) as other:
+            reports.append(other.last_reconcile)
+    t.join()
+    assert len(reports) >= 2
+    assert all(r.orphans_moved == 0 and r.missing == 0 for r in reports), reports
+    assert not (data / "orphans").exists()
+    assert_complete(station)
+    lines = [json.loads(x)["id"] for p in (data / "log").glob("*.jsonl")
+             for x in p.read_text().splitlines()]
+    assert sorted(lines) == sorted(ids) and len(ids) == 40
+    station.close()

@@ -102,3 +102,18 @@ def test_a_database_of_the_first_revision_is_upgraded_with_its_data(url, tmp_pat
         assert "ix_inspections_verdict_created" in indexes
         assert "ix_inspections_verdict" not in indexes
     assert version(url) == head_revision() == "0002"
+
+
+@pytest.mark.parametrize("bad", ["nonsense", "nosuchdb://x/y", "sqlite://",
+                                 "postgresql+psycopg://u:secret@127.0.0.1:1/x?connect_timeout=2"])
+def test_a_bad_url_is_one_plain_error_without_the_password(tmp_path, bad):
+    with pytest.raises(StoreError, match="cannot open the database") as info:
+        Store.open(bad, tmp_path / "data")
+    assert "secret" not in str(info.value)
+
+
+def test_a_relative_sqlite_url_gets_its_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with Store.open("sqlite:///var/qc/qcstation.db", tmp_path / "data") as store:
+        store.open_lot("L")
+    assert (tmp_path / "var/qc/qcstation.db").stat().st_size > 0

@@ -85,3 +85,13 @@ def test_lot_records_come_oldest_first_across_pages(store):
     assert [r.id for r in store.lot_records(lot.id, page_size=2)] == ids
     assert [r.id for r in store.lot_records(lot.id)] == ids
     assert list(store.lot_records(store.open_lot("EMPTY").id)) == []
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(store, tmp_path):
+    lot = store.open_lot("L")
+    record(store, lot.id, net_id="=HYPERLINK(\"http://x\")", seed=1)
+    out = tmp_path / "lot.csv"
+    store.write_lot_csv(lot.id, out)
+    (row,) = csv.DictReader(out.open(newline=""))
+    assert row["net_id"] == "'=HYPERLINK(\"http://x\")"
+    assert row["opening_w_mean_mm"] == "25.0"

@@ -243,3 +243,29 @@ def test_image_paths_never_leave_the_image_folder(store):
 def test_naive_since_is_refused_plainly(store):
     with pytest.raises(StoreError, match="timezone"):
         store.inspections(since=datetime.now())
+
+
+def test_a_review_and_its_audit_entry_stand_or_fall_together(tmp_path):
+    from sqlalchemy import text
+    with Store.open(None, tmp_path / "data", reserve_bytes=0) as store:
+        rid = record(store, store.open_lot("L").id, "fail", seed=1)
+        with store.engine.begin() as c:  # the database itself refuses every audit entry
+            c.execute(text("CREATE TRIGGER no_audit BEFORE INSERT ON audit "
+                           "BEGIN SELECT RAISE(ABORT, 'audit refused'); END"))
+        with pytest.raises(StoreError, match="audit refused"):
+            store.review(rid, user="sup", verdict="pass", note="")
+        with pytest.raises(StoreError, match="audit refused"):
+            store.set_evidence(rid, True, "sup")
+        r = store.inspection(rid)
+        assert (r.review, r.final_verdict, r.evidence) == (None, "fail", False)
+        assert store.reviews(rid) == []
+
+
+def test_the_caller_may_mark_an_inspection_uncertain(store):
+    lot = store.open_lot("L")
+    rid = store.record_inspection(inspection(), station="b", lot_id=lot.id, net_id=None,
+                                  source_name=None, image_jpeg=jpeg(1), overlay_jpeg=None,
+                                  spec_sha256=SPEC_SHA, calibration_id="c",
+                                  captured_at=datetime.now(UTC), uncertain=True)
+    assert store.inspection(rid).uncertain
+    assert [r.id for r in store.review_queue()[0]] == [rid]

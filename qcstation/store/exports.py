@@ -104,7 +104,7 @@ def write_csv(records: Iterable[InspectionRecord], out: IO[str]) -> int:
     w.writerow(CSV_COLUMNS)
     n = 0
     for r in records:
-        w.writerow(csv_row(r))
+        w.writerow([_cell(v) for v in csv_row(r)])
         n += 1
     return n
 
@@ -137,6 +137,13 @@ def csv_row(r: InspectionRecord) -> list[Any]:
         r.source_name or "", r.spec_name, r.spec_sha256, r.calibration_id, r.model_name or "",
         r.model_sha256 or "",
     ]
+
+
+def _cell(v: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula (typed net ids, file names) is quoted."""
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + v
+    return v
 
 
 def _get(mesh: dict[str, Any], key: str, field: str) -> Any:

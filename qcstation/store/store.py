@@ -11,24 +11,22 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
 from qcstation.domain import Inspection
-from qcstation.store import db, exports, lots, queries, recording, reviews, sweep
+from qcstation.store import db, exports, queries, recording, reviews, sweep
 from qcstation.store.accounts import AccountsMixin
-from qcstation.store.audit import add_audit
 from qcstation.store.entities import (
     AuditEntry,
     InspectionRecord,
-    Lot,
-    LotSummary,
     ReconcileReport,
     Review,
 )
 from qcstation.store.errors import NotFound, StoreError, StoreFull
 from qcstation.store.images import ImageStore, store_id
-from qcstation.store.records import AuditRow, InspectionRow, LotRow, ReviewRow
+from qcstation.store.lots import LotsMixin
+from qcstation.store.records import AuditRow, InspectionRow, ReviewRow
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +39,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Store(AccountsMixin):
+class Store(LotsMixin, AccountsMixin):
     """Records, images and outputs of one station; safe to share between threads."""
 
     def __init__(self, engine: Engine, data_dir: Path, *, reserve_bytes: int,
@@ -66,13 +64,14 @@ class Store(AccountsMixin):
         data_dir.mkdir(parents=True, exist_ok=True)
         url = url or f"sqlite:///{(data_dir / 'qcstation.db').resolve()}"
         try:
+            db.make_sqlite_folder(url)
             engine = db.make_engine(url)
             db.migrate(engine)
         except DBAPIError as exc:
             raise StoreError(f"cannot open the database {db.redact(url)}: "
                              f"{db.first_line(exc.orig)}") from exc
-        except ValueError as exc:
-            raise StoreError(str(exc)) from exc
+        except (ValueError, OSError, ArgumentError) as exc:
+            raise StoreError(f"cannot open the database {db.redact(url)}: {exc}") from exc
         store = cls(engine, data_dir, reserve_bytes=reserve_bytes,
                     uncertain_score=uncertain_score)
         if check:
@@ -103,59 +102,17 @@ class Store(AccountsMixin):
                 raise StoreFull("the database's disk is full; free space and retry") from exc
             raise StoreError(f"database error: {db.first_line(exc.orig)}") from exc
 
-    # --- lots ---
-    def open_lot(self, name: str, quantity: int | None = None, buyer: str | None = None,
-                 spec_name: str | None = None, sampling: dict[str, Any] | None = None, *,
-                 mode: str | None = None, station: str | None = None,
-                 by: str = "system") -> Lot:
-        """The lot named `name`; opened now if it does not exist (same name: same lot).
-        `mode` "all" or "iso2859-1" (default: "iso2859-1" when `sampling` is given)."""
-        with self._session(write=True) as s:
-            row = lots.get_or_open_lot(s, utcnow(), name, quantity=quantity, buyer=buyer,
-                                       spec_name=spec_name, sampling=sampling, mode=mode,
-                                       station=station, by=by)
-            return queries.to_lot(row)
-
-    def close_lot(self, lot_id: int, *, by: str = "system", why: str | None = None) -> Lot:
-        with self._session(write=True) as s:
-            row = lots.lot_row(s, lot_id)
-            if row.closed_at is None:
-                row.closed_at = utcnow()
-                add_audit(s, row.closed_at, by, "lot.close", f"lot:{lot_id}", None, None, why)
-            return queries.to_lot(row)
-
-    def lot(self, lot_id: int) -> Lot | None:
-        with self._session() as s:
-            row = s.get(LotRow, lot_id)
-            return queries.to_lot(row) if row else None
-
-    def lots(self) -> list[LotSummary]:
-        """Every lot with its counts, newest first."""
-        with self._session() as s:
-            return queries.lot_summaries(s)
-
-    def lot_summary(self, lot_id: int) -> LotSummary | None:
-        with self._session() as s:
-            found = queries.lot_summaries(s, lot_id)
-            return found[0] if found else None
-
-    def current_lot(self, station: str) -> Lot | None:
-        """The newest open lot that `station` opened."""
-        with self._session() as s:
-            row = s.scalars(select(LotRow).where(LotRow.station == station,
-                                                 LotRow.closed_at.is_(None))
-                            .order_by(LotRow.created_at.desc(), LotRow.id.desc())).first()
-            return queries.to_lot(row) if row else None
-
     # --- inspections ---
     def record_inspection(self, inspection: Inspection, *, station: str, lot_id: int,
                           net_id: str | None, source_name: str | None, image_jpeg: bytes,
                           overlay_jpeg: bytes | None, spec_sha256: str, calibration_id: str,
-                          captured_at: datetime, evidence: bool = False) -> str:
+                          captured_at: datetime, evidence: bool = False,
+                          uncertain: bool | None = None) -> str:
         """Stores one inspection and returns its id (uuid4 hex). The images are written
         atomically before the row is committed: a crash at any moment leaves no record without
         its images. `net_id` None: the lot's next net number. Raises StoreFull, before writing
-        anything, when the disk is below its reserve; NotFound for an unknown lot."""
+        anything, when the disk is below its reserve; NotFound for an unknown lot.
+        `uncertain` (for the review queue) defaults to: a defect scored below uncertain_score."""
         recording.check(inspection, image_jpeg, overlay_jpeg, captured_at)
         rid, now = uuid.uuid4().hex, utcnow()
         image_rel, overlay_rel = ImageStore.relative_paths(rid, now)
@@ -165,6 +122,8 @@ class Store(AccountsMixin):
             source_name=source_name, spec_sha256=spec_sha256, calibration_id=calibration_id,
             captured_at=captured_at, evidence=evidence, uncertain_score=self.uncertain_score,
             store_id=self.store_id, image_rel=image_rel, overlay_rel=overlay_rel)
+        if uncertain is not None:
+            row.uncertain = uncertain
         need = len(image_jpeg) + len(overlay_jpeg or b"") + ROW_ALLOWANCE_BYTES
         with self.images.writing():  # held until the log line: the start-up sweep waits
             self.images.check_space(need)
@@ -179,10 +138,20 @@ class Store(AccountsMixin):
             except BaseException:
                 self._discard(rid, written)
                 raise
-            record = self.inspection(rid)
-            if record is not None:
-                self.log.append([record])
+            self._log_line(rid)
         return rid
+
+    def _log_line(self, rid: str) -> None:
+        """The JSONL line of a stored record; a failure here is logged, never raised (the
+        record is stored: a caller must not record it again), and the next start adds it."""
+        try:
+            record = self.inspection(rid)
+        except StoreError as exc:
+            logger.error("inspection %s is stored but its log line waits for the next start "
+                         "(%s)", rid, exc)
+            return
+        if record is not None:
+            self.log.append([record])
 
     def _discard(self, rid: str, written: list[str]) -> None:
         """Removes the images of a record that was not stored (unless it was, after all)."""
