@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from qcstation.calibration_io import save_calibration
@@ -46,6 +47,7 @@ class Paced:
     def __init__(self, camera: SimulatedCamera) -> None:
         self.camera, self.station = camera, None
         self.name = camera.name
+        self.rest_of: dict[str, int | None] = {}  # frame id -> net position at rest (truth)
 
     @property
     def state(self) -> str:
@@ -60,7 +62,11 @@ class Paced:
     def read(self, timeout_s: float):
         while self.station is not None and self.station._jobs.unfinished_tasks:
             time.sleep(0.002)
-        return self.camera.read(timeout_s)
+        frame = self.camera.read(timeout_s)
+        shot = self.camera.last_shot
+        if frame is not None and shot.phase == "still":
+            self.rest_of[frame.id] = shot.rest
+        return frame
 
 
 def make_station(data: Path, camera, size: tuple[int, int], use_model: bool,
@@ -112,13 +118,9 @@ def long_run(nets: int, size: tuple[int, int], use_model: bool) -> dict:
         camera.calibration = sim.calibration
         station, store = make_station(Path(tmp), camera, size, use_model)
         camera.station = station
-        rests: set[int] = set()
         station.start()
         t0, samples = time.monotonic(), [(0, rss_mb())]
         while sim.state != "ended" or not station.idle(0.1):
-            shot = sim.last_shot
-            if shot is not None and shot.phase == "still" and shot.rest is not None:
-                rests.add(shot.rest)
             done = station.status().inspected
             if done >= samples[-1][0] + 50:
                 samples.append((done, rss_mb()))
@@ -128,8 +130,14 @@ def long_run(nets: int, size: tuple[int, int], use_model: bool) -> dict:
         verdicts = station.status().lot
         trig = sorted(station.trigger_ms)
         station.stop()
+        fired = Counter(camera.rest_of.get(r.frame_id, -1)
+                        for r in store.lot_records(station.current_lot))
         store.close()
+    rests = {r for r in camera.rest_of.values() if r is not None}
+    counts = [fired[r] for r in rests]
     return {"seconds": time.monotonic() - t0, "placed": len(rests), "samples": samples,
+            "once": counts.count(1), "missed": counts.count(0),
+            "doubled": sum(c > 1 for c in counts), "false": fired[-1],
             "inspected": samples[-1][0], "lot": verdicts,
             "trigger_median_ms": statistics.median(trig),
             "trigger_p99_ms": trig[int(0.99 * (len(trig) - 1))]}
@@ -157,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         peak = max(m for _, m in r["samples"])
         lot = r["lot"]
         print(f"long run {a.nets} nets at {a.long_size}: {r['seconds']:.0f} s, placed "
-              f"{r['placed']} net positions, {r['inspected']} inspections (pass "
+              f"{r['placed']} net positions: inspected once {r['once']}, missed {r['missed']}, "
+              f"doubled {r['doubled']}, false {r['false']}; {r['inspected']} inspections (pass "
               f"{lot['passed']}, fail {lot['failed']}, error {lot['errors']}); RSS start "
               f"{r['samples'][0][1]:.0f} MB, after 50 {r['samples'][1][1]:.0f} MB, end "
               f"{r['samples'][-1][1]:.0f} MB, peak {peak:.0f} MB; trigger "

@@ -16,7 +16,7 @@ import pytest
 from qcstation.pipeline import Inspector
 from qcstation.spec import load_spec
 from qcstation.station import settings as st
-from qcstation.station.sources import LiveSource, make_source
+from qcstation.station.sources import FrameSource, LiveSource, make_source
 from qcstation.station.sources.opencv import StreamGrabber, UsbGrabber
 from qcstation.station.sources.simulated import SimulatedCamera
 
@@ -368,3 +368,18 @@ def test_a_recorded_bench_session_replays_into_the_auto_trigger(tmp_path):
         source.close()
     assert len(rests) == 2 and frames > 50  # the newest frame: a busy machine skips some
     assert fired == len(rests)
+
+
+@pytest.mark.parametrize("settings", [
+    st.UsbSource(type="usb", device=0),
+    st.StreamSource(type="stream", url="rtsp://user:secret@10.0.0.9/live"),
+    st.VideoSource(type="video", file=Path("bench.mp4")),
+    st.FolderSource(type="folder", path=Path("incoming")),
+    st.SimulatedSource(type="simulated"),
+], ids=lambda s: s.type)
+def test_every_kind_is_a_frame_source_named_without_secrets(settings, tmp_path):
+    source = make_source(settings, tmp_path)  # nothing is opened yet
+    assert isinstance(source, FrameSource)
+    assert source.state == "connecting" and source.message is None
+    assert "secret" not in source.name and source.name.split(":")[0] in (
+        "usb", "stream", "video", "folder", "simulated")

@@ -80,11 +80,33 @@ def test_demo_runs_the_station_on_the_simulated_camera(tmp_path):
          "--port", str(port), "--data", str(tmp_path / "demo-data"), "--threads", "1"],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=420)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert f"http://127.0.0.1:{port}/" in out.stdout
+    assert f"http://127.0.0.1:{port}/" in out.stdout and "log in as demo" in out.stdout
     store = Store.open(None, tmp_path / "demo-data")
     try:
         got = list(store.lot_records(store.lots()[0].id))
         assert len(got) == 2 and {r.net_id for r in got} == {"1", "2"}
         assert all(store.image_file(r.id).is_file() for r in got)
+        from qcstation.web.auth import verify_password  # the printed password logs in
+
+        password = (tmp_path / "demo-data/demo-login.txt").read_text().split()[1]
+        assert password in out.stdout
+        assert verify_password(store.user("demo").password_hash, password)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("mutate, words", [
+    (lambda t: t.replace("[storage]", "[storage]\ncolour = 1"), ["storage.colour", "unknown"]),
+    (lambda t: t.replace('"bench.json"', '"missing.json"'), ["missing.json", "not found"]),
+    (lambda t: t.replace('path = "incoming"', 'path = 5'), ["source.path", "5"]),
+])
+def test_serve_refuses_bad_settings_in_one_sentence(tmp_path, mutate, words):
+    config = make_bench(tmp_path, 'type = "folder"\npath = "incoming"')
+    config.write_text(mutate(config.read_text()))
+    out = subprocess.run([sys.executable, "-m", "qcstation", "serve", "--config", str(config),
+                          "--port", str(free_port())], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert all(w in out.stderr for w in words), out.stderr
+    assert not (tmp_path / "data" / "qcstation.db").exists()  # refused before anything opened

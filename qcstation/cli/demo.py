@@ -57,13 +57,14 @@ def run(args: argparse.Namespace) -> int:
     cal = demo_calibration(data, args.seed, size)
     print(f"simulated camera calibrated ({time.perf_counter() - t0:.0f} s) -> {cal}", flush=True)
     settings = demo_settings(data, cal, args)
+    login = demo_login(settings)
     stop = None
     if args.nets is not None:
         def stop(station) -> bool:
             return station.status().inspected >= args.nets and station.idle(0.1)
 
     url = f"http://{args.host}:{args.port}/"
-    banner = (f"qcstation demo: open {url} in a browser (data in {data}; "
+    banner = (f"qcstation demo: open {url} in a browser and {login} (data in {data}; "
               f"{'Ctrl-C stops it' if args.nets is None else f'stops after {args.nets} nets'})")
     return serve(settings, args.host, args.port, use_model=not args.no_model, banner=banner,
                  stop_when=stop)
@@ -83,6 +84,30 @@ def demo_settings(data: Path, calibration: Path, args: argparse.Namespace) -> St
         "lot": {"name": "DEMO-LOT", "quantity": 300, "buyer": "Demo buyer"},
         "web": {"host": args.host, "port": args.port},
     })
+
+
+def demo_login(settings: StationSettings) -> str:
+    """The demo's own admin user "demo" with a random password (written to the data folder,
+    owner-only), made on the first run: no fixed password exists anywhere."""
+    import os
+    import secrets
+
+    from ..store import Store
+    from ..web.auth import hash_password
+
+    path = settings.station.data_dir / "demo-login.txt"
+    store = Store.open(settings.storage_url, settings.station.data_dir)
+    try:
+        if store.user("demo") is None:
+            password = secrets.token_urlsafe(9)
+            store.add_user("demo", "admin", hash_password(password))
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(f"demo {password}\n")
+            return f"log in as demo with the password {password}"
+    finally:
+        store.close()
+    return f"log in as demo (password in {path})"
 
 
 def demo_calibration(data: Path, seed: int, size: tuple[int, int]) -> Path:

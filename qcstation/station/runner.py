@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 QUEUE_FRAMES = 8
 RETRY_FULL_S = 10.0
 THIN_EVERY_S = 3600.0
+HALTED = ("disk full", "storage error")  # new inspections stopped until mended
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class StationStatus:
     """What the station says about itself (GET /api/status, the bench page, MQTT status)."""
 
     station: str
-    state: str  # "starting", "running", "disk full", "stopped"
+    state: str  # "starting", "running", "disk full", "storage error", "stopped"
     message: str | None
     camera: str
     trigger: str
@@ -86,7 +87,7 @@ class Station:
         self._thinned_at = -THIN_EVERY_S  # first pass soon after the start
         self._capture = CaptureLoop(
             self.source, self._on_frame, self.metrics.set_camera,
-            paused=lambda: self._folder and self._state == "disk full")  # files wait for room
+            paused=lambda: self._folder and self._state in HALTED)  # files wait for room
         self._switching = SwitchingState(settings.station.data_dir / "sampling-state.json")
         self.lot = self._open_lot()
 
@@ -193,9 +194,9 @@ class Station:
         return frame is not None and self._enqueue(frame, wait=False)
 
     def _enqueue(self, frame: Frame, wait: bool) -> bool:
-        if self._state == "disk full" and not self._folder:
-            logger.error("disk full: frame %s not inspected", frame.id)
-            self.metrics.error("disk_full")
+        if self._state in HALTED and not self._folder:
+            logger.error("%s: frame %s not inspected", self._state, frame.id)
+            self.metrics.error("halted")
             return False
         while not self._stop.is_set():
             try:
@@ -290,14 +291,15 @@ class Station:
                 source_name=frame.name, image_jpeg=image_jpeg, overlay_jpeg=overlay_jpeg,
                 spec_sha256=self.spec_sha256, calibration_id=self.calibration_id,
                 captured_at=frame.captured_at)
-        except StoreFull as e:
+        except StoreError as e:  # a full disk, an unreachable database: hold it, retry
             self._full_pending = (frame, inspection, image_jpeg, overlay_jpeg, seconds)
-            self._set_state("disk full", f"{e}; new inspections are stopped")
+            state = "disk full" if isinstance(e, StoreFull) else "storage error"
+            self._set_state(state, f"{e}; new inspections are stopped")
             self.metrics.stopped.set(1)
-            logger.error("disk full: inspections stopped until there is room (%s)", e)
+            logger.error("%s: inspections stopped until it is mended (%s)", state, e)
             return
         self._full_pending = None
-        if self._state == "disk full":
+        if self._state in HALTED:
             self.metrics.stopped.set(0)
             self._set_state("running", None)
         if self._folder:
@@ -356,7 +358,7 @@ class Station:
             source=self.source.name, net_id=held.net_id if held else self.lot.next_net(),
             lot=self.lot.status(), queue=self._jobs.qsize(), inspected=inspected,
             last_inspection_id=last_id, last_verdict=last_verdict, mqtt=mqtt,
-            running=self._state in ("running", "disk full"))
+            running=self._state in ("running", *HALTED))
 
     def _status_brief(self) -> dict:
         s = self.status()

@@ -37,3 +37,6 @@ class FrameSource(Protocol):
     def read(self, timeout_s: float) -> Frame | None: ...
 
     def close(self) -> None: ...
+
+    def done(self, frame: Frame) -> None:
+        """The frame's result is stored (the hot folder keeps it in its ledger; others: no-op)."""

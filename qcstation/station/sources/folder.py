@@ -105,6 +105,8 @@ class HotFolder:
             return None
         self._report("ok", None)
         now = time.monotonic()
+        listed = {e.name for e in entries}
+        self._watch = {n: v for n, v in self._watch.items() if n in listed}  # removed ones
         pending = {line.split("\t", 1)[0] for line in self._delivered.values()}
         candidates = []
         for entry in entries:

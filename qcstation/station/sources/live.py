@@ -84,6 +84,9 @@ class LiveSource:
             self._thread.join(timeout=10)
             self._thread = None
 
+    def done(self, frame: Frame) -> None:
+        """Nothing to keep: a live camera's frames are not delivered again anyway."""
+
     def read(self, timeout_s: float) -> Frame | None:
         """The newest frame not returned before; None if none arrives within timeout_s."""
         with self._cond:

@@ -110,6 +110,9 @@ class SimulatedCamera:
     def close(self) -> None:
         self._state = "ended"
 
+    def done(self, frame: Frame) -> None:
+        """Nothing to keep: simulated frames are not delivered again anyway."""
+
     def read(self, timeout_s: float) -> Frame | None:
         if self._state != "ok":
             return None
