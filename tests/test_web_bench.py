@@ -125,6 +125,10 @@ def test_inspector_flow_and_speed(bench, browser):
     # the live view shows camera frames; the lot counts moved
     assert page.evaluate("document.getElementById('live').naturalWidth") > 0
     assert int(page.inner_text("#count-inspected").replace(".", "")) >= TRIGGERS
+    with page.expect_response("**/api/nets/current/finish") as done:
+        page.click("#finish")  # the net is done: the next inspection is the lot's next net
+    assert done.value.status == 200
+    assert station.status().net_id != "NET-0042"
     page.context.close()
 
 

@@ -73,6 +73,13 @@
     }).catch(function (err) { $("current-net").textContent = String(err.message); });
   });
 
+  // a net laid in sections: all its pictures taken
+  $("finish").addEventListener("click", function () {
+    post("/api/nets/current/finish").then(function () {
+      $("current-net").textContent = "–"; $("net-id").focus();
+    }).catch(function (err) { $("current-net").textContent = String(err.message); });
+  });
+
   function trigger() {
     var b = $("trigger");
     if (b.disabled) { return; }
