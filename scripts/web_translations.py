@@ -15,6 +15,7 @@ DYNAMIC = [
 ]
 
 ID = {
+    "Net done": "Jaring selesai",
     "reviewed by {user}": "ditinjau oleh {user}",
     "empty": "meja kosong", "motion": "bergerak", "inspected": "sudah diperiksa",
     "folder": "folder",
@@ -125,6 +126,7 @@ ID = {
 }
 
 KO = {
+    "Net done": "망 완료",
     "reviewed by {user}": "{user} 검토",
     "empty": "빈 작업대", "motion": "움직임", "inspected": "검사 완료", "folder": "폴더",
     "review": "검토", "evidence": "증거", "not evidence": "증거 아님", "user added": "사용자 추가",

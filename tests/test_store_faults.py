@@ -51,38 +51,50 @@ def assert_complete(store: Store) -> list:
     return records
 
 
-@pytest.mark.parametrize("kill_after, backend", [(0.4, "sqlite"), (0.9, "sqlite"),
-                                                 (1.6, "sqlite"), (0.9, "postgresql")])
-def test_killed_while_writing_leaves_every_record_complete(tmp_path, kill_after, backend,
-                                                           request):
-    data = tmp_path / "data"
-    url = request.getfixturevalue("pg_url") if backend == "postgresql" else None
+def kill_while_writing(url: str | None, data: Path, kill_after: float) -> list[str]:
+    """Starts a writer, kills it (SIGKILL) `kill_after` s after its store is open; the ids it
+    was told were stored."""
     proc = writer(url or "-", data, "bench-1", "L", 0)
-    time.sleep(kill_after)
     deadline = time.monotonic() + 60
-    while not (data / "log").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)  # the child is slow to start on a busy machine: wait for its store
+    log = data / "log"
+    before = {p: p.stat().st_size for p in log.glob("*.jsonl")} if log.exists() else {}
+    while time.monotonic() < deadline and proc.poll() is None:
+        now = {p: p.stat().st_size for p in log.glob("*.jsonl")} if log.exists() else {}
+        if now != before:
+            break  # the writer's first record is in: it is in its loop
+        time.sleep(0.02)
     time.sleep(kill_after)
     proc.send_signal(signal.SIGKILL)
     out, err = proc.communicate()
-    printed = out.split()
     assert proc.returncode == -signal.SIGKILL, err
-    assert printed, f"the writer stored nothing before it was killed: {err}"
-    files_before = {p.name.split(".")[0] for p in (data / "images").rglob("*.jpg")}
-    with Store.open(url, data, reserve_bytes=0) as store:
-        records = assert_complete(store)
-        ids = {r.id for r in records}
-        assert set(printed) <= ids  # every id the writer was told of is stored
-        assert len(ids) - len(printed) <= 1  # at most the one committed as it died
-        report = store.last_reconcile
-        stray = files_before - ids
-        assert report.orphans_moved == len(list((data / "orphans").rglob("*.jpg")))
-        assert {p.name.split(".")[0] for p in (data / "orphans").rglob("*.jpg")} == stray
-        on_disk = {p.name.split(".")[0] for p in (data / "images").rglob("*.jpg")}
-        assert on_disk == ids
-        assert report.missing == 0
-        logged = store.log.ids(f"{records[0].created_at:%Y-%m-%d}")
-        assert ids <= logged  # the log caught up with any record its line was lost for
+    return out.split()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_killed_while_writing_leaves_every_record_complete(tmp_path, backend, request):
+    data = tmp_path / "data"
+    url = request.getfixturevalue("pg_url") if backend == "postgresql" else None
+    told: set[str] = set()
+    moved = 0
+    for kill_after in (0.13, 0.41, 0.27, 0.6, 0.05):  # five kills, each at another moment
+        told |= set(kill_while_writing(url, data, kill_after))
+        files_before = {p.name.split(".")[0] for p in (data / "images").rglob("*.jpg")}
+        with Store.open(url, data, reserve_bytes=0) as store:
+            records = assert_complete(store)
+            ids = {r.id for r in records}
+            assert told <= ids  # every id a writer was told of is stored
+            report = store.last_reconcile
+            assert report.missing == 0
+            moved += report.orphans_moved
+            orphans = {p.name.split(".")[0] for p in (data / "orphans").rglob("*.jpg")}
+            assert orphans == {p for p in orphans if p not in ids}
+            assert files_before - ids <= orphans
+            assert {p.name.split(".")[0] for p in (data / "images").rglob("*.jpg")} == ids
+            days = {f"{r.created_at:%Y-%m-%d}" for r in records}
+            logged = set().union(*(store.log.ids(d) for d in days))
+            assert ids <= logged  # the log caught up with any line lost at the kill
+    assert moved == len(list((data / "orphans").rglob("*.jpg")))
+    assert len(told) >= 5
 
 
 def test_an_image_without_a_record_is_moved_to_orphans(tmp_path):
@@ -287,3 +299,22 @@ def test_opening_the_store_while_a_station_writes_takes_nothing_for_an_orphan(tm
              for x in p.read_text().splitlines()]
     assert sorted(lines) == sorted(ids) and len(ids) == 40
     station.close()
+
+
+def test_a_database_gone_midway_is_a_plain_store_error(tmp_path, pg_url):
+    import psycopg
+
+    from qcstation.store import StoreError
+    store = Store.open(pg_url, tmp_path / "data", reserve_bytes=0)
+    lot = store.open_lot("L")
+    record(store, lot.id, seed=1)
+    schema = pg_url.rsplit("%3D", 1)[1]
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as c:
+        c.execute(f"DROP SCHEMA {schema} CASCADE")
+        c.execute(f"CREATE SCHEMA {schema}")  # empty: the tables are gone
+    with pytest.raises(StoreError, match="database error") as info:
+        store.inspections()
+    assert "\n" not in str(info.value)
+    with pytest.raises(StoreError):
+        record(store, lot.id, seed=2)
+    store.close()

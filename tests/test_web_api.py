@@ -8,13 +8,24 @@ import io
 import httpx
 import pytest
 from pypdf import PdfReader
+from storeutil import pg_schema_url
 from webutil import Server, api_token, fill_store, load, login, open_store, write_settings
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(request):
+    if request.param == "sqlite":
+        yield ""
+    else:
+        schema = pg_schema_url()  # a private schema, dropped afterwards
+        yield f'[storage]\nurl = "{next(schema)}"'
+        schema.close()
+
+
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, database):
     tmp = tmp_path_factory.mktemp("web")
-    settings = load(write_settings(tmp))
+    settings = load(write_settings(tmp, extra=database))
     store = open_store(settings)
     data = fill_store(store)
     tokens = {role: api_token(store, role) for role in ("inspector", "supervisor", "admin")}

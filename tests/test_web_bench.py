@@ -9,7 +9,7 @@ import time
 
 import pytest
 from browserutil import launch, screenshot, sign_in
-from webutil import PASSWORDS, Server, fill_store, load, open_store, write_settings
+from webutil import PASSWORDS, Server, fill_store, load, login, open_store, write_settings
 
 from qcstation.calibration_io import save_calibration
 from qcstation.station.runner import Station
@@ -125,4 +125,25 @@ def test_inspector_flow_and_speed(bench, browser):
     # the live view shows camera frames; the lot counts moved
     assert page.evaluate("document.getElementById('live').naturalWidth") > 0
     assert int(page.inner_text("#count-inspected").replace(".", "")) >= TRIGGERS
+    with page.expect_response("**/api/nets/current/finish") as done:
+        page.click("#finish")  # the net is done: the next inspection is the lot's next net
+    assert done.value.status == 200
+    assert station.status().net_id != "NET-0042"
     page.context.close()
+
+
+@pytest.mark.slow
+def test_a_reconnecting_page_gets_the_verdict_it_missed(bench):
+    """EventSource names the last verdict it saw; a newer one is sent at once."""
+    station = bench["station"]
+    wait_until(lambda: station.status().last_inspection_id is not None, 120, "an inspection")
+    last = station.status().last_inspection_id
+    client = login(bench["url"], "ina")
+    with client.stream("GET", "/bench/events", headers={"Last-Event-ID": "0" * 32},
+                       timeout=30) as r:
+        lines = []
+        for line in r.iter_lines():
+            lines.append(line)
+            if line.startswith("id: "):
+                break
+    assert lines[-1] == f"id: {last}"

@@ -89,3 +89,17 @@ def test_net_detail_page(site):
     assert r.status_code == 200 and '<html lang="id">' in r.text
     assert "Lubang 61 × 48 mm" in r.text and "GAGAL" in r.text
     assert 'action="/inspections/' not in r.text  # no review form for an inspector
+
+
+def test_request_bodies_are_capped_before_parsing(site):
+    c = login(site["url"], "ada")
+    big = b"x" * (2 * 1024 * 1024)
+    assert upload(c, big, c.csrf).status_code == 413
+
+    def chunks():  # no Content-Length: counted as it arrives
+        for _ in range(40):
+            yield b"y" * 65536
+
+    r = c.post("/api/inspections/x/review", content=chunks(),
+               headers={"Content-Type": "application/json", "X-CSRF-Token": c.csrf})
+    assert r.status_code == 413

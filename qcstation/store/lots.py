@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,13 +11,66 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from qcstation.store.audit import add_audit
+from qcstation.store.entities import Lot, LotSummary
 from qcstation.store.errors import NotFound, StoreError
+from qcstation.store.queries import lot_summaries, to_lot
 from qcstation.store.records import LotRow, NetRow
 
 logger = logging.getLogger(__name__)
 
 MODES = ("all", "iso2859-1")
 _RETRIES = 20
+
+
+class LotsMixin:
+    """The Store's methods for lots (a lot is an export batch; nets are numbered within it)."""
+
+    def open_lot(self, name: str, quantity: int | None = None, buyer: str | None = None,
+                 spec_name: str | None = None, sampling: dict[str, Any] | None = None, *,
+                 mode: str | None = None, station: str | None = None,
+                 by: str = "system") -> Lot:
+        """The lot named `name`; opened now if it does not exist (same name: same lot).
+        `mode` "all" or "iso2859-1" (default: "iso2859-1" when `sampling` is given)."""
+        with self._session(write=True) as s:
+            row = get_or_open_lot(s, _now(), name, quantity=quantity, buyer=buyer,
+                                  spec_name=spec_name, sampling=sampling, mode=mode,
+                                  station=station, by=by)
+            return to_lot(row)
+
+    def close_lot(self, lot_id: int, *, by: str = "system", why: str | None = None) -> Lot:
+        with self._session(write=True) as s:
+            row = lot_row(s, lot_id)
+            if row.closed_at is None:
+                row.closed_at = _now()
+                add_audit(s, row.closed_at, by, "lot.close", f"lot:{lot_id}", None, None, why)
+            return to_lot(row)
+
+    def lot(self, lot_id: int) -> Lot | None:
+        with self._session() as s:
+            row = s.get(LotRow, lot_id)
+            return to_lot(row) if row else None
+
+    def lots(self) -> list[LotSummary]:
+        """Every lot with its counts, newest first."""
+        with self._session() as s:
+            return lot_summaries(s)
+
+    def lot_summary(self, lot_id: int) -> LotSummary | None:
+        with self._session() as s:
+            found = lot_summaries(s, lot_id)
+            return found[0] if found else None
+
+    def current_lot(self, station: str) -> Lot | None:
+        """The newest open lot that `station` opened."""
+        with self._session() as s:
+            row = s.scalars(select(LotRow).where(LotRow.station == station,
+                                                 LotRow.closed_at.is_(None))
+                            .order_by(LotRow.created_at.desc(), LotRow.id.desc())).first()
+            return to_lot(row) if row else None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def get_or_open_lot(s: Session, now: datetime, name: str, *, quantity: int | None,

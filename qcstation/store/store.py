@@ -15,20 +15,18 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
 from qcstation.domain import Inspection
-from qcstation.store import db, exports, lots, queries, recording, reviews, sweep
+from qcstation.store import db, exports, queries, recording, reviews, sweep
 from qcstation.store.accounts import AccountsMixin
-from qcstation.store.audit import add_audit
 from qcstation.store.entities import (
     AuditEntry,
     InspectionRecord,
-    Lot,
-    LotSummary,
     ReconcileReport,
     Review,
 )
 from qcstation.store.errors import NotFound, StoreError, StoreFull
 from qcstation.store.images import ImageStore, store_id
-from qcstation.store.records import AuditRow, InspectionRow, LotRow, ReviewRow
+from qcstation.store.lots import LotsMixin
+from qcstation.store.records import AuditRow, InspectionRow, ReviewRow
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +39,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Store(AccountsMixin):
+class Store(LotsMixin, AccountsMixin):
     """Records, images and outputs of one station; safe to share between threads."""
 
     def __init__(self, engine: Engine, data_dir: Path, *, reserve_bytes: int,
@@ -65,19 +63,15 @@ class Store(AccountsMixin):
         data_dir = Path(data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
         url = url or f"sqlite:///{(data_dir / 'qcstation.db').resolve()}"
+        engine = _open_engine(url)
         try:
-            db.make_sqlite_folder(url)
-            engine = db.make_engine(url)
-            db.migrate(engine)
-        except DBAPIError as exc:
-            raise StoreError(f"cannot open the database {db.redact(url)}: "
-                             f"{db.first_line(exc.orig)}") from exc
-        except (ValueError, OSError, ArgumentError) as exc:
-            raise StoreError(f"cannot open the database {db.redact(url)}: {exc}") from exc
-        store = cls(engine, data_dir, reserve_bytes=reserve_bytes,
-                    uncertain_score=uncertain_score)
-        if check:
-            store.check()
+            store = cls(engine, data_dir, reserve_bytes=reserve_bytes,
+                        uncertain_score=uncertain_score)
+            if check:
+                store.check()
+        except BaseException:
+            engine.dispose()
+            raise
         return store
 
     def close(self) -> None:
@@ -95,58 +89,9 @@ class Store(AccountsMixin):
     @contextlib.contextmanager
     def _session(self, write: bool = False) -> Iterator[Session]:
         """A session in one transaction; database failures become StoreError/StoreFull."""
-        try:
-            with Session(self._writer if write else self.engine,
-                         expire_on_commit=False) as s, s.begin():
-                yield s
-        except DBAPIError as exc:
-            if db.is_disk_full(exc):
-                raise StoreFull("the database's disk is full; free space and retry") from exc
-            raise StoreError(f"database error: {db.first_line(exc.orig)}") from exc
-
-    # --- lots ---
-    def open_lot(self, name: str, quantity: int | None = None, buyer: str | None = None,
-                 spec_name: str | None = None, sampling: dict[str, Any] | None = None, *,
-                 mode: str | None = None, station: str | None = None,
-                 by: str = "system") -> Lot:
-        """The lot named `name`; opened now if it does not exist (same name: same lot).
-        `mode` "all" or "iso2859-1" (default: "iso2859-1" when `sampling` is given)."""
-        with self._session(write=True) as s:
-            row = lots.get_or_open_lot(s, utcnow(), name, quantity=quantity, buyer=buyer,
-                                       spec_name=spec_name, sampling=sampling, mode=mode,
-                                       station=station, by=by)
-            return queries.to_lot(row)
-
-    def close_lot(self, lot_id: int, *, by: str = "system", why: str | None = None) -> Lot:
-        with self._session(write=True) as s:
-            row = lots.lot_row(s, lot_id)
-            if row.closed_at is None:
-                row.closed_at = utcnow()
-                add_audit(s, row.closed_at, by, "lot.close", f"lot:{lot_id}", None, None, why)
-            return queries.to_lot(row)
-
-    def lot(self, lot_id: int) -> Lot | None:
-        with self._session() as s:
-            row = s.get(LotRow, lot_id)
-            return queries.to_lot(row) if row else None
-
-    def lots(self) -> list[LotSummary]:
-        """Every lot with its counts, newest first."""
-        with self._session() as s:
-            return queries.lot_summaries(s)
-
-    def lot_summary(self, lot_id: int) -> LotSummary | None:
-        with self._session() as s:
-            found = queries.lot_summaries(s, lot_id)
-            return found[0] if found else None
-
-    def current_lot(self, station: str) -> Lot | None:
-        """The newest open lot that `station` opened."""
-        with self._session() as s:
-            row = s.scalars(select(LotRow).where(LotRow.station == station,
-                                                 LotRow.closed_at.is_(None))
-                            .order_by(LotRow.created_at.desc(), LotRow.id.desc())).first()
-            return queries.to_lot(row) if row else None
+        with _translated(), Session(self._writer if write else self.engine,
+                                    expire_on_commit=False) as s, s.begin():
+            yield s
 
     # --- inspections ---
     def record_inspection(self, inspection: Inspection, *, station: str, lot_id: int,
@@ -311,12 +256,13 @@ class Store(AccountsMixin):
         """Deletes the images of unreviewed, unflagged, certain passes older than `older_than`
         (the records stay); failed, error, reviewed, uncertain and evidence images are kept."""
         now = utcnow()
-        return sweep.thin_passes(self.engine, self.images, self.store_id, now - older_than,
-                                 now, by)
+        with _translated():
+            return sweep.thin_passes(self.engine, self.images, self.store_id,
+                                     now - older_than, now, by)
 
     def check(self, log_days: int = 2) -> ReconcileReport:
         """The start-up check: orphan and half-written image files, lost log lines."""
-        with self.images.sweeping():
+        with _translated(), self.images.sweeping():
             self.last_reconcile = sweep.reconcile(self.engine, self.images, self.store_id)
             sweep.catch_up_log(self.engine, self.log, self.store_id, utcnow(), log_days,
                                self.inspection)
@@ -324,13 +270,13 @@ class Store(AccountsMixin):
 
     def reconcile(self) -> ReconcileReport:
         """The image part of the start-up check (orphans, half-written and leftover files)."""
-        with self.images.sweeping():
+        with _translated(), self.images.sweeping():
             self.last_reconcile = sweep.reconcile(self.engine, self.images, self.store_id)
         return self.last_reconcile
 
     def catch_up_log(self, days: int = 2) -> int:
         """Adds the log lines of the last `days` days' records that the JSONL log lacks."""
-        with self.images.sweeping():
+        with _translated(), self.images.sweeping():
             return sweep.catch_up_log(self.engine, self.log, self.store_id, utcnow(), days,
                                       self.inspection)
 
@@ -339,3 +285,31 @@ class Store(AccountsMixin):
         free, reserve = self.images.free_bytes(), self.images.reserve_bytes
         return {"free_bytes": free, "reserve_bytes": reserve,
                 "full": free - ROW_ALLOWANCE_BYTES < reserve}
+
+
+def _open_engine(url: str) -> Engine:
+    """The engine with its schema brought up to date; any failure is one StoreError."""
+    engine = None
+    try:
+        db.make_sqlite_folder(url)
+        engine = db.make_engine(url)
+        db.migrate(engine)
+        return engine
+    except DBAPIError as exc:
+        reason: object = db.first_line(exc.orig)
+    except (ValueError, OSError, ArgumentError) as exc:
+        reason = exc
+    if engine is not None:
+        engine.dispose()
+    raise StoreError(f"cannot open the database {db.redact(url)}: {reason}")
+
+
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    """Database failures as StoreFull (a full disk) or StoreError, one sentence each."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if db.is_disk_full(exc):
+            raise StoreFull("the database's disk is full; free space and retry") from exc
+        raise StoreError(f"database error: {db.first_line(exc.orig)}") from exc

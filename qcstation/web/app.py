@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from . import errors
 from .api import router as api_router
 from .auth import LoginLimiter
+from .limits import BodyLimit
 from .pages import router as pages_router
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ def create_app(settings: Any, station: Any | None, store: Any) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=session_secret(data_dir),
                        session_cookie="qcs_session", max_age=SESSION_MAX_AGE_S,
                        same_site="lax", https_only=False)
+    app.add_middleware(BodyLimit)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api_router)

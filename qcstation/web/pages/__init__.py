@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from . import bench, history, login, lots, review, settings
+from . import bench, history, live, login, lots, review, settings
 
 router = APIRouter(include_in_schema=False)
-for module in (login, bench, history, review, lots, settings):
+for module in (login, bench, live, history, review, lots, settings):
     router.include_router(module.router)

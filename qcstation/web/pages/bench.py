@@ -1,16 +1,13 @@
-"""The inspector's bench page, its live view (MJPEG) and its verdict push (Server-Sent Events)."""
+"""The inspector's bench page, its form posts and what its pushes carry (live.py sends them)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
-import queue
 import time
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi.responses import RedirectResponse
 
 from ..deps import CsrfForm, InspectorUser, StationDep, StoreDep
 from ..i18n import Formatter, choose_lang, translations
@@ -21,9 +18,6 @@ from .common import sampling_line, verdict_words
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
-PREVIEW_PERIOD_S = 0.1  # 10 frames a second keep the view smooth on a cheap laptop
-POLL_S = 0.01  # how often the verdict push looks for a new inspection
-STATUS_PERIOD_S = 1.0
 
 
 @router.get("/bench")
@@ -51,59 +45,7 @@ def trigger(who: InspectorUser, station: StationDep):
     return RedirectResponse("/bench", status_code=303)
 
 
-@router.get("/bench/stream.mjpg")
-async def live_view(request: Request, who: InspectorUser, station: StationDep):
-    """The live camera view with the last overlay, as multipart JPEG."""
-
-    async def frames():
-        last = None
-        while not await request.is_disconnected():
-            jpeg = station.preview_jpeg()
-            if jpeg is not None and jpeg is not last:
-                last = jpeg
-                yield (b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                       + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
-            await asyncio.sleep(PREVIEW_PERIOD_S)
-
-    return StreamingResponse(frames(), media_type="multipart/x-mixed-replace; boundary=frame",
-                             headers={"Cache-Control": "no-store"})
-
-
-@router.get("/bench/events")
-async def events(request: Request, store: StoreDep, who: InspectorUser):
-    """Server-Sent Events: `verdict` as soon as an inspection is stored, `status` each second."""
-    station = request.app.state.station
-    inbox = station.subscribe() if station is not None else queue.Queue()
-    lang = choose_lang(request)
-
-    async def stream():
-        yield "retry: 1000\n\n"
-        waited = STATUS_PERIOD_S
-        while not await request.is_disconnected():
-            try:
-                inspection_id = inbox.get_nowait()
-            except queue.Empty:
-                if waited >= STATUS_PERIOD_S:
-                    waited = 0.0
-                    yield _event("status", _status_payload(request, store, lang))
-                await asyncio.sleep(POLL_S)
-                waited += POLL_S
-                continue
-            payload = await asyncio.to_thread(_verdict_payload, request, store, inspection_id,
-                                              lang)
-            if payload is not None:
-                yield _event("verdict", payload)
-        _unsubscribe(station, inbox)
-
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-
-
-def _event(name: str, data: dict) -> str:
-    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-
-def _status_payload(request: Request, store, lang: str) -> dict:
+def status_payload(request: Request, store, lang: str) -> dict:
     status = station_status(request.app, store)
     lot = status.get("lot") or {}
     _ = translations(lang).gettext
@@ -113,7 +55,7 @@ def _status_payload(request: Request, store, lang: str) -> dict:
     return status
 
 
-def _verdict_payload(request: Request, store, inspection_id: str, lang: str) -> dict | None:
+def verdict_payload(request: Request, store, inspection_id: str, lang: str) -> dict | None:
     record = store.inspection(inspection_id)
     if record is None:
         return None
@@ -121,7 +63,7 @@ def _verdict_payload(request: Request, store, inspection_id: str, lang: str) -> 
     _ = translations(lang).gettext
     data["word"] = verdict_words(_)[data["verdict"]]
     data["plain_reasons"] = plain_reasons(data, _, Formatter(lang))
-    data["status"] = _status_payload(request, store, lang)
+    data["status"] = status_payload(request, store, lang)
     data["pushed_at_ms"] = time.time() * 1000  # lets a test see where the latency goes
     return data
 
@@ -133,8 +75,3 @@ def _last_record(store, status: dict) -> dict | None:
         items, _ = store.inspections(station=status.get("station"), limit=1)
         record = items[0] if items else None
     return record.to_api() if record is not None else None
-
-
-def _unsubscribe(station, inbox) -> None:
-    if station is not None and hasattr(station, "unsubscribe"):
-        station.unsubscribe(inbox)

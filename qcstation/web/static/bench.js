@@ -50,6 +50,14 @@
     if (s.sampling_text !== undefined) { $("sampling").textContent = s.sampling_text; }
   }
 
+  // the server ends each camera stream after 20 s: open the next one before that
+  var live = $("live");
+  if (live) {
+    var renew = function () { live.src = "/bench/stream.mjpg?t=" + Date.now(); };
+    setInterval(renew, 18000);
+    live.addEventListener("error", function () { setTimeout(renew, 1000); });
+  }
+
   var lang = encodeURIComponent(root.dataset.lang);
   var events = new EventSource("/bench/events?lang=" + lang);
   events.addEventListener("verdict", function (e) { showVerdict(JSON.parse(e.data)); });
@@ -62,6 +70,13 @@
     if (!id) { return; }
     post("/api/nets/current", { net_id: id }).then(function () {
       $("current-net").textContent = id; field.value = ""; field.focus();
+    }).catch(function (err) { $("current-net").textContent = String(err.message); });
+  });
+
+  // a net laid in sections: all its pictures taken
+  $("finish").addEventListener("click", function () {
+    post("/api/nets/current/finish").then(function () {
+      $("current-net").textContent = "–"; $("net-id").focus();
     }).catch(function (err) { $("current-net").textContent = String(err.message); });
   });
 
