@@ -56,7 +56,7 @@ def test_hot_folder_into_sqlite_with_bad_files_logged(tmp_path, caplog):
         wait_for(lambda: len(records(store, lot)) == 5, 60, "5 stored inspections")
         got = records(store, lot)
         assert station.status().state == "running"
-        assert station.status().lot["inspected"] == 5
+        wait_for(lambda: station.status().lot["inspected"] == 5, 10, "the lot's counts")
         metrics = station.metrics.exposition().decode()
     assert got["a.jpg"].verdict == "pass" and got["e.jpg"].verdict == "pass"
     assert got["b.jpg"].verdict == "fail" and any("hole" in r for r in got["b.jpg"].reasons)
@@ -171,7 +171,7 @@ def test_full_disk_stops_inspections_then_resumes(tmp_path):
         drop(tmp_path / "incoming", "b.jpg", good_net(1))  # waits in the folder
         store.images.reserve_bytes = 0  # room again
         wait_for(lambda: len(records(store, station.current_lot)) == 2, 60, "both files")
-        assert station.status().state == "running"
+        wait_for(lambda: station.status().state == "running", 10, "the state running again")
 
 
 @needs_postgres

@@ -27,6 +27,7 @@ def test_sampled_lot_numbers_the_drawn_nets_and_decides(tmp_path):
             drop(tmp_path / "incoming", f"{k}.jpg", good_net(k))
             wait_for(lambda k=k: len(records(store, station.current_lot)) == k + 1, 30, "a record")
         got = sorted(store.lot_records(station.current_lot), key=lambda r: r.created_at)
+        wait_for(lambda: station.status().lot["sampling"]["sampled"] == 5, 10, "the counts")
         s = station.status().lot["sampling"]
     assert [r.net_id for r in got] == drawn
     assert (s["code"], s["sample_size"], s["sampled"], s["decision"]) == ("C", 5, 5, "accept")
