@@ -167,3 +167,13 @@ def test_session_cookie_is_httponly_and_samesite(site):
     r = c.get("/login")
     cookie = r.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_pages_forbid_foreign_scripts_and_frames(site):
+    r = httpx.get(site["url"] + "/login")
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["x-frame-options"] == "DENY"
+    assert "<script>" not in r.text and "onclick" not in r.text
+    assert httpx.get(site["url"] + "/docs").status_code == 404  # its scripts come from a CDN
+    assert httpx.get(site["url"] + "/openapi.json").status_code == 200

@@ -32,7 +32,8 @@
     var link = $("last-link"); link.href = "/inspections/" + d.id; link.hidden = false;
     var ov = $("overlay"); ov.src = "/api/inspections/" + d.id + "/overlay"; ov.hidden = false;
     if (d.status) { showStatus(d.status); }
-    var entry = { id: d.id, at_ms: Date.now(), pushed_at_ms: d.pushed_at_ms, painted_ms: null };
+    var entry = { id: d.id, at_ms: Date.now(), picked_at_ms: d.picked_at_ms,
+                  pushed_at_ms: d.pushed_at_ms, painted_ms: null };
     window.qcsBench.shown.push(entry);
     requestAnimationFrame(function () { entry.painted_ms = Date.now(); });
   }
