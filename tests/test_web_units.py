@@ -131,3 +131,14 @@ def test_web_reaches_the_database_only_through_the_store():
                      [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             for name in names:
                 assert not name.startswith(banned), f"{path.name} imports {name}"
+
+
+@pytest.mark.parametrize("lang,expected", [
+    ("id", "Sampel 3 dari 200, tidak sesuai 1 (diterima selama d ≤ 10)"),
+    ("en", "Sampled 3 of 200, nonconforming 1 (accept while d ≤ 10)"),
+    ("ko", "시료 200개 중 3개 검사, 부적합 1개 (d ≤ 10이면 합격)")])
+def test_sampling_progress_line(lang, expected):
+    from qcstation.web.pages.common import sampling_line
+
+    s = {"mode": "iso2859-1", "sample_size": 200, "sampled": 3, "nonconforming": 1, "accept": 10}
+    assert sampling_line(s, translations(lang).gettext, Formatter(lang)) == expected
