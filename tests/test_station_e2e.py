@@ -172,3 +172,39 @@ def test_full_disk_stops_inspections_then_resumes(tmp_path):
         store.images.reserve_bytes = 0  # room again
         wait_for(lambda: len(records(store, station.current_lot)) == 2, 60, "both files")
         assert station.status().state == "running"
+
+
+@needs_postgres
+def test_two_stations_write_one_lot_in_one_postgresql_database(tmp_path):
+    import psycopg
+
+    db = f"qcs_station_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{db}"')
+    try:
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{db}"
+        benches = []
+        for k in (1, 2):
+            folder = tmp_path / f"b{k}"
+            folder.mkdir()
+            benches.append(make_bench(folder, 'type = "folder"\npath = "incoming"\n'
+                                              'poll_s = 0.1\nstable_s = 0.1', "[lot]\n"
+                                      "name = 'SHARED-1'\nquantity = 100\n", storage=url))
+        per_station = 6
+        with running(benches[0]) as (one, store), running(benches[1]) as (two, _):
+            assert one.current_lot == two.current_lot  # the same lot, opened once
+            for k in range(per_station):
+                drop(benches[0].parent / "incoming", f"a{k}.jpg", good_net(k))
+                drop(benches[1].parent / "incoming", f"b{k}.jpg", good_net(k + 1))
+            lot = one.current_lot
+            wait_for(lambda: len(list(store.lot_records(lot))) == 2 * per_station, 120,
+                     "both stations' records")
+            got = list(store.lot_records(lot))
+        assert {r.station for r in got} == {one.id, two.id}
+        assert sorted(r.source_name for r in got) == sorted(
+            [f"a{k}.jpg" for k in range(per_station)] + [f"b{k}.jpg" for k in range(per_station)])
+        numbers = sorted(int(r.net_id) for r in got)  # nets numbered across both, none twice
+        assert numbers == list(range(1, 2 * per_station + 1))
+    finally:
+        with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')

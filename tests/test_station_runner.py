@@ -47,6 +47,8 @@ def test_a_net_laid_in_sections_is_one_net(tmp_path):
         got = {r.id: r for r in store.lot_records(station.current_lot)}
     assert got[first].net_id == got[second].net_id == "NET-7"
     assert result["net"] == "NET-7" and result["verdict"] == "fail" and result["sections"] == 2
+    assert any(r.startswith("section 2: hole") for r in result["reasons"])
+    assert result["mesh"]["openings"] > got[first].mesh["openings"]  # pooled over both
     assert got[third].net_id == "1"  # without a typed ID: the lot's next number
 
 

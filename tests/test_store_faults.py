@@ -299,3 +299,22 @@ def test_opening_the_store_while_a_station_writes_takes_nothing_for_an_orphan(tm
              for x in p.read_text().splitlines()]
     assert sorted(lines) == sorted(ids) and len(ids) == 40
     station.close()
+
+
+def test_a_database_gone_midway_is_a_plain_store_error(tmp_path, pg_url):
+    import psycopg
+
+    from qcstation.store import StoreError
+    store = Store.open(pg_url, tmp_path / "data", reserve_bytes=0)
+    lot = store.open_lot("L")
+    record(store, lot.id, seed=1)
+    schema = pg_url.rsplit("%3D", 1)[1]
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as c:
+        c.execute(f"DROP SCHEMA {schema} CASCADE")
+        c.execute(f"CREATE SCHEMA {schema}")  # empty: the tables are gone
+    with pytest.raises(StoreError, match="database error") as info:
+        store.inspections()
+    assert "\n" not in str(info.value)
+    with pytest.raises(StoreError):
+        record(store, lot.id, seed=2)
+    store.close()

@@ -7,7 +7,8 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -19,6 +20,7 @@ from .capture import CaptureLoop
 from .components import Components, build_components
 from .lots import LotTracker, SwitchingState
 from .preview import Preview, encode_jpeg
+from .sections import NetSections
 from .settings import FolderSource, StationSettings
 
 logger = logging.getLogger(__name__)
@@ -48,14 +50,6 @@ class StationStatus:
     running: bool = True
 
 
-@dataclass
-class _Held:
-    """A net laid section by section: its inspections until `finish_net()`."""
-
-    net_id: str
-    verdicts: list[str] = field(default_factory=list)
-
-
 class Station:
     """One bench. `start()`/`stop()` from the web app's lifespan; thread-safe otherwise."""
 
@@ -76,7 +70,7 @@ class Station:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._latest: Frame | None = None
-        self._held: _Held | None = None
+        self._held: NetSections | None = None
         self._subscribers: list[queue.Queue] = []
         self._state, self._message = "starting", None
         self._full_pending: tuple | None = None  # (frame, inspection, jpegs) kept while full
@@ -85,6 +79,7 @@ class Station:
         self._stored_files: set[tuple[str, str]] = set()  # hot-folder files of this lot
         self.retry_full_s = RETRY_FULL_S
         self._thinned_at = -THIN_EVERY_S  # first pass soon after the start
+        self._encoder = ThreadPoolExecutor(1, thread_name_prefix="encode")
         self._capture = CaptureLoop(
             self.source, self._on_frame, self.metrics.set_camera,
             paused=lambda: self._folder and self._state in HALTED)  # files wait for room
@@ -120,19 +115,21 @@ class Station:
         if not net_id:
             raise StoreError("a net id must not be blank")
         with self._lock:
-            self._held = _Held(net_id)
+            self._held = NetSections(net_id)
 
     def finish_net(self) -> dict | None:
-        """Ends the held net; its verdict combines its sections (any fail: fail; any section
-        unjudged: error; else pass). Published on MQTT as `.../net`."""
+        """Ends the held net: the spec judged on its sections together (pooled mesh
+        statistics, every section's defects; an unjudged section never passes). Published on
+        MQTT as `.../net`; None when no section was inspected."""
         with self._lock:
             held, self._held = self._held, None
-        if held is None or not held.verdicts:
+        if held is None or not held.sections:
             return None
-        v = held.verdicts
-        verdict = "fail" if "fail" in v else "error" if "error" in v else "pass"
-        result = {"net": held.net_id, "lot": self.lot.name, "verdict": verdict,
-                  "sections": len(v), "time": datetime.now(UTC).isoformat()}
+        net = held.finish(self.spec)
+        result = {"net": held.net_id, "lot": self.lot.name, "verdict": net.verdict,
+                  "reasons": list(net.reasons), "sections": len(held.sections),
+                  "mesh": net.mesh.to_json() if net.mesh else None,
+                  "time": datetime.now(UTC).isoformat()}
         if self.publisher is not None:
             self.publisher.publish_net(result)
         return result
@@ -266,9 +263,10 @@ class Station:
         seconds = time.perf_counter() - t0
         if frame.pixels.size == 0:  # an unreadable file: its record gets a blank stand-in
             image_jpeg, overlay_jpeg = encode_jpeg(np.full((48, 64, 3), 128, np.uint8), 90), None
-        else:
-            image_jpeg = encode_jpeg(frame.pixels, 90)
+        else:  # the photo is encoded beside the overlay's drawing (both release the GIL)
+            photo = self._encoder.submit(encode_jpeg, frame.pixels, 90)
             overlay_jpeg = self._overlay(frame, inspection, analysis)
+            image_jpeg = photo.result()
         self._store(frame, inspection, image_jpeg, overlay_jpeg, seconds)
 
     def _overlay(self, frame: Frame, inspection: Inspection, analysis) -> bytes | None:
@@ -306,13 +304,13 @@ class Station:
             self.source.done(frame)
         self._after_store(rid, inspection, held, seconds)
 
-    def _after_store(self, rid: str, inspection: Inspection, held: _Held | None,
+    def _after_store(self, rid: str, inspection: Inspection, held: NetSections | None,
                      seconds: float) -> None:
         record = self.store.inspection(rid)
         net = record.net_id if record else None
         self.lot.count(net or rid, inspection.verdict)
         if held is not None:
-            held.verdicts.append(inspection.verdict)
+            held.add(inspection)
         with self._lock:
             self._inspected += 1
             self._last_id, self._last_verdict = rid, inspection.verdict

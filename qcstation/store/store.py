@@ -63,19 +63,15 @@ class Store(LotsMixin, AccountsMixin):
         data_dir = Path(data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
         url = url or f"sqlite:///{(data_dir / 'qcstation.db').resolve()}"
+        engine = _open_engine(url)
         try:
-            db.make_sqlite_folder(url)
-            engine = db.make_engine(url)
-            db.migrate(engine)
-        except DBAPIError as exc:
-            raise StoreError(f"cannot open the database {db.redact(url)}: "
-                             f"{db.first_line(exc.orig)}") from exc
-        except (ValueError, OSError, ArgumentError) as exc:
-            raise StoreError(f"cannot open the database {db.redact(url)}: {exc}") from exc
-        store = cls(engine, data_dir, reserve_bytes=reserve_bytes,
-                    uncertain_score=uncertain_score)
-        if check:
-            store.check()
+            store = cls(engine, data_dir, reserve_bytes=reserve_bytes,
+                        uncertain_score=uncertain_score)
+            if check:
+                store.check()
+        except BaseException:
+            engine.dispose()
+            raise
         return store
 
     def close(self) -> None:
@@ -93,14 +89,9 @@ class Store(LotsMixin, AccountsMixin):
     @contextlib.contextmanager
     def _session(self, write: bool = False) -> Iterator[Session]:
         """A session in one transaction; database failures become StoreError/StoreFull."""
-        try:
-            with Session(self._writer if write else self.engine,
-                         expire_on_commit=False) as s, s.begin():
-                yield s
-        except DBAPIError as exc:
-            if db.is_disk_full(exc):
-                raise StoreFull("the database's disk is full; free space and retry") from exc
-            raise StoreError(f"database error: {db.first_line(exc.orig)}") from exc
+        with _translated(), Session(self._writer if write else self.engine,
+                                    expire_on_commit=False) as s, s.begin():
+            yield s
 
     # --- inspections ---
     def record_inspection(self, inspection: Inspection, *, station: str, lot_id: int,
@@ -265,12 +256,13 @@ class Store(LotsMixin, AccountsMixin):
         """Deletes the images of unreviewed, unflagged, certain passes older than `older_than`
         (the records stay); failed, error, reviewed, uncertain and evidence images are kept."""
         now = utcnow()
-        return sweep.thin_passes(self.engine, self.images, self.store_id, now - older_than,
-                                 now, by)
+        with _translated():
+            return sweep.thin_passes(self.engine, self.images, self.store_id,
+                                     now - older_than, now, by)
 
     def check(self, log_days: int = 2) -> ReconcileReport:
         """The start-up check: orphan and half-written image files, lost log lines."""
-        with self.images.sweeping():
+        with _translated(), self.images.sweeping():
             self.last_reconcile = sweep.reconcile(self.engine, self.images, self.store_id)
             sweep.catch_up_log(self.engine, self.log, self.store_id, utcnow(), log_days,
                                self.inspection)
@@ -278,13 +270,13 @@ class Store(LotsMixin, AccountsMixin):
 
     def reconcile(self) -> ReconcileReport:
         """The image part of the start-up check (orphans, half-written and leftover files)."""
-        with self.images.sweeping():
+        with _translated(), self.images.sweeping():
             self.last_reconcile = sweep.reconcile(self.engine, self.images, self.store_id)
         return self.last_reconcile
 
     def catch_up_log(self, days: int = 2) -> int:
         """Adds the log lines of the last `days` days' records that the JSONL log lacks."""
-        with self.images.sweeping():
+        with _translated(), self.images.sweeping():
             return sweep.catch_up_log(self.engine, self.log, self.store_id, utcnow(), days,
                                       self.inspection)
 
@@ -293,3 +285,31 @@ class Store(LotsMixin, AccountsMixin):
         free, reserve = self.images.free_bytes(), self.images.reserve_bytes
         return {"free_bytes": free, "reserve_bytes": reserve,
                 "full": free - ROW_ALLOWANCE_BYTES < reserve}
+
+
+def _open_engine(url: str) -> Engine:
+    """The engine with its schema brought up to date; any failure is one StoreError."""
+    engine = None
+    try:
+        db.make_sqlite_folder(url)
+        engine = db.make_engine(url)
+        db.migrate(engine)
+        return engine
+    except DBAPIError as exc:
+        reason: object = db.first_line(exc.orig)
+    except (ValueError, OSError, ArgumentError) as exc:
+        reason = exc
+    if engine is not None:
+        engine.dispose()
+    raise StoreError(f"cannot open the database {db.redact(url)}: {reason}")
+
+
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    """Database failures as StoreFull (a full disk) or StoreError, one sentence each."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if db.is_disk_full(exc):
+            raise StoreFull("the database's disk is full; free space and retry") from exc
+        raise StoreError(f"database error: {db.first_line(exc.orig)}") from exc
