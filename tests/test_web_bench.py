@@ -138,6 +138,10 @@ def test_inspector_flow_and_speed(bench, browser):
     with page.expect_response("**/api/nets/current/finish") as done:
         page.click("#finish")  # the net is done: the next inspection is the lot's next net
     assert done.value.status == 200
+    net = done.value.json()["net"]  # the sections judged together
+    assert net["net"] == "NET-0042" and net["sections"] == TRIGGERS
+    assert page.inner_text("#verdict").strip() == WORDS[net["verdict"]]
+    assert page.locator("#reasons li").count() == len(net["reasons"])
     assert station.status().net_id != "NET-0042"
     page.context.close()
     assert not errors

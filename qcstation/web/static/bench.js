@@ -38,6 +38,20 @@
     requestAnimationFrame(function () { entry.painted_ms = Date.now(); });
   }
 
+  // the whole net's verdict once all its sections are in
+  function showNet(n) {
+    var v = $("verdict");
+    v.className = "verdict " + n.verdict;
+    v.textContent = words[n.verdict];
+    v.dataset.net = n.net;
+    var ul = $("reasons");
+    ul.textContent = "";
+    (n.plain_reasons || []).forEach(function (t) {
+      var li = document.createElement("li"); li.textContent = t; ul.appendChild(li);
+    });
+    $("last-net").textContent = n.net + " (" + n.sections + ")";
+  }
+
   function showStatus(s) {
     if (s.camera !== undefined) { $("camera-state").textContent = s.camera_text || s.camera; }
     if (s.trigger !== undefined) { $("trigger-state").textContent = s.trigger_text || s.trigger; }
@@ -76,8 +90,9 @@
 
   // a net laid in sections: all its pictures taken
   $("finish").addEventListener("click", function () {
-    post("/api/nets/current/finish").then(function () {
+    post("/api/nets/current/finish").then(function (r) {
       $("current-net").textContent = "–"; $("net-id").focus();
+      if (r.net) { showNet(r.net); }
     }).catch(function (err) { $("current-net").textContent = String(err.message); });
   });
 
