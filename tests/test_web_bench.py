@@ -81,7 +81,6 @@ def still_net(station) -> bool:
     return station.status().camera == "ok" and shot is not None and shot.phase == "still"
 
 
-@pytest.mark.slow
 def test_inspector_flow_and_speed(bench, browser):
     station, url = bench["station"], bench["url"]
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
@@ -147,7 +146,6 @@ def test_inspector_flow_and_speed(bench, browser):
     assert not errors
 
 
-@pytest.mark.slow
 def test_a_reconnecting_page_gets_the_verdict_it_missed(bench):
     """EventSource names the last verdict it saw; a newer one is sent at once."""
     station = bench["station"]
