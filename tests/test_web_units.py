@@ -105,6 +105,8 @@ def test_iso_sampling_decision_as_the_station_counts_it():
     s = sampling_of(lot, [])
     assert (s.code, s.sample_size, s.accept, s.reject) == ("L", 200, 10, 11)
     assert s.decision == "pending"
+    every = sampling_of({"id": 2, "name": "M", "quantity": 300, "sampling": None}, [])
+    assert every.scheme == "all" and every.decision == "each"
 
 
 def test_charts_are_svg_with_their_marks():
