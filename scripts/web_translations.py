@@ -15,6 +15,7 @@ DYNAMIC = [
 ]
 
 ID = {
+    "uncertain": "ragu-ragu", "Pitch (strand centre to centre)": "Jarak (tengah tali ke tengah tali)",
     "no lot decision: every net is judged on its own":
         "tanpa keputusan lot: setiap jaring dinilai sendiri",
     "Net done": "Jaring selesai",
@@ -128,6 +129,7 @@ ID = {
 }
 
 KO = {
+    "uncertain": "불확실", "Pitch (strand centre to centre)": "간격 (망사 중심 간)",
     "no lot decision: every net is judged on its own": "로트 판정 없음: 망마다 개별 판정",
     "Net done": "망 완료",
     "reviewed by {user}": "{user} 검토",
