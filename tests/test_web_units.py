@@ -144,3 +144,14 @@ def test_sampling_progress_line(lang, expected):
 
     s = {"mode": "iso2859-1", "sample_size": 200, "sampled": 3, "nonconforming": 1, "accept": 10}
     assert sampling_line(s, translations(lang).gettext, Formatter(lang)) == expected
+
+
+def test_session_key_is_made_once_and_kept_private(tmp_path):
+    import stat
+
+    from qcstation.web.app import session_secret
+
+    key = session_secret(tmp_path)
+    assert len(key) >= 40 and session_secret(tmp_path) == key
+    assert stat.S_IMODE((tmp_path / "web-secret").stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["web-secret"]
