@@ -93,5 +93,13 @@ async def qc_error_handler(request: Request, e: QCError) -> Response:
     return JSONResponse({"detail": str(e)}, status_code=status, headers=headers)
 
 
+async def unexpected_error_handler(request: Request, e: Exception) -> Response:
+    """A bug, not bad input: logged with its traceback, answered with one sentence."""
+    logger.error("%s %s failed", request.method, request.url.path, exc_info=e)
+    return JSONResponse({"detail": "the station hit an internal error; it is in the station's "
+                                   "log"}, status_code=500)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(QCError, qc_error_handler)
+    app.add_exception_handler(Exception, unexpected_error_handler)
