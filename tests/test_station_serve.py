@@ -110,3 +110,14 @@ def test_serve_refuses_bad_settings_in_one_sentence(tmp_path, mutate, words):
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert all(w in out.stderr for w in words), out.stderr
     assert not (tmp_path / "data" / "qcstation.db").exists()  # refused before anything opened
+
+
+@pytest.mark.slow
+def test_older_batch_demo_still_runs(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "qcstation", "demo", "--batch", "--n", "1", "--out",
+         str(tmp_path / "out"), "--no-model", "--threads", "1"],
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "1 of 1 verdicts" in out.stdout or "0 of 1 verdicts" in out.stdout
+    assert list((tmp_path / "out/overlays").glob("*"))
