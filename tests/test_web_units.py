@@ -155,3 +155,17 @@ def test_session_key_is_made_once_and_kept_private(tmp_path):
     assert len(key) >= 40 and session_secret(tmp_path) == key
     assert stat.S_IMODE((tmp_path / "web-secret").stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["web-secret"]
+
+
+@pytest.mark.parametrize("error,status", [
+    ("SpecError", 422), ("StoreFull", 507), ("NotFound", 404), ("Conflict", 409),
+    ("StoreError", 400), ("LoginRequired", 401), ("Forbidden", 403), ("TooLarge", 413),
+    ("RateLimited", 429), ("Unavailable", 503), ("QCError", 400)])
+def test_one_map_from_errors_to_http(error, status):
+    from qcstation import errors as core
+    from qcstation import store
+    from qcstation.web import errors as web
+    from qcstation.web.errors import status_of
+
+    cls = getattr(web, error, None) or getattr(store, error, None) or getattr(core, error)
+    assert status_of(cls("x")) == status
