@@ -11,6 +11,9 @@ from pathlib import Path
 from .calibration_format import calibration_from_dict, calibration_to_dict
 from .domain import Calibration
 from .errors import CalibrationError
+from .files import FileTooLarge, NotRegularFile, read_text_limited
+
+MAX_CALIBRATION_BYTES = 256 * 1024
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +22,7 @@ def load_calibration(path: str | Path) -> Calibration:
     """Read and validate a calibration file written by `qcstation calibrate`."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_text_limited(p, MAX_CALIBRATION_BYTES)
     except FileNotFoundError:
         raise CalibrationError(
             f"{p}: calibration file not found; run qcstation calibrate or check the path."
@@ -31,6 +34,11 @@ def load_calibration(path: str | Path) -> Calibration:
             f"{p}: not a calibration file (not UTF-8 text); give the .json file that "
             "qcstation calibrate wrote."
         ) from None
+    except (NotRegularFile, FileTooLarge) as e:
+        raise CalibrationError(
+            f"{p}: not a calibration file ({e.strerror}); give the .json file that "
+            "qcstation calibrate wrote."
+        ) from None
     except OSError as e:
         raise CalibrationError(f"{p}: cannot read the calibration file ({e.strerror}).") from None
     try:
@@ -39,6 +47,11 @@ def load_calibration(path: str | Path) -> Calibration:
         raise CalibrationError(
             f"{p}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}); give the "
             "file that qcstation calibrate wrote."
+        ) from None
+    except (ValueError, RecursionError):  # a number of thousands of digits, deep nesting
+        raise CalibrationError(
+            f"{p}: not a calibration file (a number too long or arrays nested too deeply to "
+            "read); give the .json file that qcstation calibrate wrote."
         ) from None
     cal = calibration_from_dict(data, str(p))
     logger.info("loaded calibration %s (%.4f mm/px)", p, cal.mm_per_px)

@@ -15,6 +15,9 @@ DYNAMIC = [
 ]
 
 ID = {
+    "uncertain": "ragu-ragu", "Pitch (strand centre to centre)": "Jarak (tengah tali ke tengah tali)",
+    "no lot decision: every net is judged on its own":
+        "tanpa keputusan lot: setiap jaring dinilai sendiri",
     "Net done": "Jaring selesai",
     "reviewed by {user}": "ditinjau oleh {user}",
     "empty": "meja kosong", "motion": "bergerak", "inspected": "sudah diperiksa",
@@ -126,6 +129,8 @@ ID = {
 }
 
 KO = {
+    "uncertain": "불확실", "Pitch (strand centre to centre)": "간격 (망사 중심 간)",
+    "no lot decision: every net is judged on its own": "로트 판정 없음: 망마다 개별 판정",
     "Net done": "망 완료",
     "reviewed by {user}": "{user} 검토",
     "empty": "빈 작업대", "motion": "움직임", "inspected": "검사 완료", "folder": "폴더",

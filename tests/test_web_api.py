@@ -134,6 +134,7 @@ def test_trigger_without_a_station_is_503(site):
 def test_status_without_station_shows_the_current_lot(site):
     s = client(site, "inspector").get("/api/status").json()
     assert s["running"] is False and s["lot"]["name"] == "LOT-A"
+    assert s["lot"]["to_go"] == 50 - 7  # quantity 50, seven nets inspected
 
 
 def test_session_login_reaches_the_api(site):
@@ -146,3 +147,9 @@ def test_session_login_reaches_the_api(site):
 def test_since_filter(site, since, count):
     r = client(site).get("/api/inspections", params={"since": since})
     assert r.status_code == 200 and len(r.json()["items"]) == count
+
+
+@pytest.mark.parametrize("lot,count", [("LOT-A", 7), ("1", 7), ("NO-SUCH-LOT", 0), ("99", 0)])
+def test_lot_filter_by_id_or_name(site, lot, count):
+    items = client(site).get("/api/inspections", params={"lot": lot}).json()["items"]
+    assert len(items) == count

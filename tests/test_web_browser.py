@@ -35,8 +35,12 @@ def browser():
 def page(browser):
     context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    errors = []  # a script error or a blocked resource (security policy) fails the test
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
     yield page
     context.close()
+    assert not errors
 
 
 def test_review_flow_override_with_note_shows_in_audit(site, page):

@@ -50,11 +50,13 @@ def test_spec_upload_lists_each_bad_field(site):
     r = upload(c, BAD_SPEC, c.csrf)
     assert r.status_code == 422
     errors = re.findall(r"<li><code>([^<]+)</code>", r.text)
-    assert set(errors) == {"spec.colour", "mesh.tolerance_mm", "mesh.max_opening_mm"}
+    assert set(errors) == {"spec.colour", "mesh.tolerance_mm", "mesh.max_opening_mm", "defects"}
 
 
 @pytest.mark.parametrize("body,status", [(b"x" * (64 * 1024 + 1), 413),
-                                          (b"[spec\nname=", 422), (b"\xff\xfe", 422)])
+                                          (b"[spec\nname=", 422), (b"\xff\xfe", 422),
+                                          (b"a = " + b"[" * 5000 + b"]" * 5000, 422),
+                                          (b"a = 1" + b"0" * 5000, 422)])
 def test_spec_upload_refuses_big_or_broken_files(site, body, status):
     c = login(site["url"], "ada")
     assert upload(c, body, c.csrf).status_code == status

@@ -160,6 +160,21 @@ def test_wrong_passwords_are_rate_limited(site):
     r = c.post("/login", data={"username": "ada", "password": PASSWORDS["ada"],
                                "csrf_token": token})
     assert r.status_code == 429
+    # another user at the same bench still signs in (the address allows more tries)
+    assert login(site["url"], "sam").get("/review").status_code == 200
+
+
+def test_login_limiter_counts_per_name_and_per_address():
+    from qcstation.web.auth import LoginLimiter
+
+    limiter = LoginLimiter(attempts=2, address_attempts=3)
+    limiter.failed("user:a", "ip:1")
+    limiter.failed("user:a", "ip:1")
+    assert limiter.blocked("user:a", "ip:1") and not limiter.blocked("user:b", "ip:1")
+    limiter.failed("user:b", "ip:1")
+    assert limiter.blocked("user:c", "ip:1") and not limiter.blocked("user:c", "ip:2")
+    limiter.succeeded("user:a")
+    assert not limiter.blocked("user:a", "ip:2")
 
 
 def test_session_cookie_is_httponly_and_samesite(site):
@@ -167,3 +182,13 @@ def test_session_cookie_is_httponly_and_samesite(site):
     r = c.get("/login")
     cookie = r.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_pages_forbid_foreign_scripts_and_frames(site):
+    r = httpx.get(site["url"] + "/login")
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["x-frame-options"] == "DENY"
+    assert "<script>" not in r.text and "onclick" not in r.text
+    assert httpx.get(site["url"] + "/docs").status_code == 404  # its scripts come from a CDN
+    assert httpx.get(site["url"] + "/openapi.json").status_code == 200

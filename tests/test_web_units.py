@@ -105,6 +105,8 @@ def test_iso_sampling_decision_as_the_station_counts_it():
     s = sampling_of(lot, [])
     assert (s.code, s.sample_size, s.accept, s.reject) == ("L", 200, 10, 11)
     assert s.decision == "pending"
+    every = sampling_of({"id": 2, "name": "M", "quantity": 300, "sampling": None}, [])
+    assert every.scheme == "all" and every.decision == "each"
 
 
 def test_charts_are_svg_with_their_marks():
@@ -131,3 +133,39 @@ def test_web_reaches_the_database_only_through_the_store():
                      [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             for name in names:
                 assert not name.startswith(banned), f"{path.name} imports {name}"
+
+
+@pytest.mark.parametrize("lang,expected", [
+    ("id", "Sampel 3 dari 200, tidak sesuai 1 (diterima selama d ≤ 10)"),
+    ("en", "Sampled 3 of 200, nonconforming 1 (accept while d ≤ 10)"),
+    ("ko", "시료 200개 중 3개 검사, 부적합 1개 (d ≤ 10이면 합격)")])
+def test_sampling_progress_line(lang, expected):
+    from qcstation.web.pages.common import sampling_line
+
+    s = {"mode": "iso2859-1", "sample_size": 200, "sampled": 3, "nonconforming": 1, "accept": 10}
+    assert sampling_line(s, translations(lang).gettext, Formatter(lang)) == expected
+
+
+def test_session_key_is_made_once_and_kept_private(tmp_path):
+    import stat
+
+    from qcstation.web.app import session_secret
+
+    key = session_secret(tmp_path)
+    assert len(key) >= 40 and session_secret(tmp_path) == key
+    assert stat.S_IMODE((tmp_path / "web-secret").stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["web-secret"]
+
+
+@pytest.mark.parametrize("error,status", [
+    ("SpecError", 422), ("StoreFull", 507), ("NotFound", 404), ("Conflict", 409),
+    ("StoreError", 400), ("LoginRequired", 401), ("Forbidden", 403), ("TooLarge", 413),
+    ("RateLimited", 429), ("Unavailable", 503), ("QCError", 400)])
+def test_one_map_from_errors_to_http(error, status):
+    from qcstation import errors as core
+    from qcstation import store
+    from qcstation.web import errors as web
+    from qcstation.web.errors import status_of
+
+    cls = getattr(web, error, None) or getattr(store, error, None) or getattr(core, error)
+    assert status_of(cls("x")) == status

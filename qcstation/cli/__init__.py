@@ -7,7 +7,7 @@ import importlib
 import logging
 import sys
 
-from ..errors import QCError
+from ..errors import OutputError, QCError
 from ..memory import keep_large_buffers
 
 # command name -> module in this package with `add_arguments(parser)` and `run(args) -> int`
@@ -51,6 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return args._run(args)
+    except OutputError as e:
+        if e.closed:
+            from .outputs import silence_stdout
+
+            silence_stdout()
+        print(f"qcstation {args.command}: {e}", file=sys.stderr)
+        return 1 if e.closed else 2
     except QCError as e:
         print(f"qcstation {args.command}: {e}", file=sys.stderr)
         return 2

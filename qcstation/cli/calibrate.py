@@ -13,6 +13,8 @@ import numpy as np
 
 from ..calibration import (
     MIN_BOARDS,
+    TILTED_PLANE_DEG,
+    board_tilt_deg,
     calibrate_boards,
     common_size,
     find_board,
@@ -104,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
     cal = calibrate_boards(found, args.board, args.square_mm, size, plane, names)
     save_calibration(cal, args.output)
     _report(cal, len(names), str(args.plane or names[0]), args.output)
+    _report_plane(board_tilt_deg(found[0] if plane is None else plane, cal),
+                  str(args.plane or names[0]), args.plane is not None)
     return 0
 
 
@@ -170,3 +174,15 @@ def _report(cal: Calibration, n_given: int, plane_name: str, output: Path) -> No
             "blurred photos and check that the board is flat.",
             file=sys.stderr,
         )
+
+
+def _report_plane(tilt_deg: float, name: str, given: bool) -> None:
+    """Say which board sets the bench plane; warn where it is tilted to the camera."""
+    how = "--plane" if given else "the first image, as no --plane was given"
+    print(f"bench plane: the board in {name} ({how}), {tilt_deg:.1f} degrees to the image plane")
+    if not tilt_deg <= TILTED_PLANE_DEG:  # NaN warns too
+        advice = ("check that the camera looks straight down at the bench" if given else
+                  "if that board was not lying flat on the bench, give the photo of the board "
+                  "lying flat with --plane")
+        print(f"qcstation calibrate: warning: the bench-plane board in {name} is tilted "
+              f"{tilt_deg:.0f} degrees to the camera; {advice}.", file=sys.stderr)

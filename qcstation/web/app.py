@@ -16,7 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from . import errors
 from .api import router as api_router
 from .auth import LoginLimiter
-from .limits import BodyLimit
+from .limits import BodyLimit, SecurityHeaders
 from .pages import router as pages_router
 
 logger = logging.getLogger(__name__)
@@ -37,8 +37,10 @@ def create_app(settings: Any, station: Any | None, store: Any) -> FastAPI:
             if station is not None:
                 station.stop()
 
-    app = FastAPI(title="qcstation", version="1", lifespan=lifespan,
-                  description="The coir-net QC station: inspections, lots, reviews.")
+    # no /docs pages: they load their scripts from a CDN; /openapi.json stays
+    app = FastAPI(title="qcstation", version="1", lifespan=lifespan, docs_url=None,
+                  redoc_url=None, description="The coir-net QC station: inspections, lots, "
+                  "reviews. Send 'Authorization: Bearer TOKEN' (qcstation token create).")
     app.state.settings, app.state.station, app.state.store = settings, station, store
     app.state.login_limiter = LoginLimiter()
     data_dir = Path(settings.station.data_dir)
@@ -46,6 +48,7 @@ def create_app(settings: Any, station: Any | None, store: Any) -> FastAPI:
                        session_cookie="qcs_session", max_age=SESSION_MAX_AGE_S,
                        same_site="lax", https_only=False)
     app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api_router)
@@ -63,10 +66,17 @@ def session_secret(data_dir: Path) -> str:
         pass
     data_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    temp = data_dir / f"web-secret.{secrets.token_hex(4)}.tmp"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(key)
-    return key
+    try:
+        os.link(temp, path)  # atomic: of two starting processes the first one's key wins
+    except FileExistsError:
+        pass
+    finally:
+        temp.unlink()
+    return path.read_text().strip()
 
 
 def _mount_metrics(app: FastAPI) -> None:

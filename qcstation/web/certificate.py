@@ -62,7 +62,8 @@ def plan_text(s, _, f) -> str:
 
 def decision_text(decision: str, _) -> str:
     return {"accept": _("lot accepted"), "reject": _("lot rejected"),
-            "pending": _("not decided yet: more nets to inspect")}[decision]
+            "pending": _("not decided yet: more nets to inspect"),
+            "each": _("no lot decision: every net is judged on its own")}[decision]
 
 
 def certificate_pdf(report: LotReport, spec_name: str | None, station: str, lang: str) -> bytes:

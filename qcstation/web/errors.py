@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -81,7 +82,7 @@ def _wants_html(request: Request) -> bool:
 async def qc_error_handler(request: Request, e: QCError) -> Response:
     status = status_of(e)
     if status == 401 and _wants_html(request):
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     if status >= 500:
         logger.warning("%s %s: %s", request.method, request.url.path, e)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
@@ -92,5 +93,13 @@ async def qc_error_handler(request: Request, e: QCError) -> Response:
     return JSONResponse({"detail": str(e)}, status_code=status, headers=headers)
 
 
+async def unexpected_error_handler(request: Request, e: Exception) -> Response:
+    """A bug, not bad input: logged with its traceback, answered with one sentence."""
+    logger.error("%s %s failed", request.method, request.url.path, exc_info=e)
+    return JSONResponse({"detail": "the station hit an internal error; it is in the station's "
+                                   "log"}, status_code=500)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(QCError, qc_error_handler)
+    app.add_exception_handler(Exception, unexpected_error_handler)

@@ -31,7 +31,10 @@ class Sampling:
 
     @property
     def decision(self) -> str:
-        """'accept', 'reject' or 'pending' (more nets to inspect)."""
+        """'accept', 'reject', 'pending' (more nets to inspect) or 'each' (every net inspected
+        and judged on its own: no lot decision)."""
+        if self.scheme == "all":
+            return "each"
         if self.reject is not None and self.nonconforming >= self.reject:
             return "reject"
         if self.sample_size is not None and self.sampled >= self.sample_size:

@@ -35,7 +35,12 @@ def station_status(app: Any, store: Any) -> dict:
 
 def lot_counts(store: Any, lot_id: int) -> dict | None:
     summary = store.lot_summary(lot_id)
-    return as_dict(summary) if summary is not None else None
+    if summary is None:
+        return None
+    counts = as_dict(summary)
+    if counts.get("quantity"):  # as the station counts it: nets of the lot still to inspect
+        counts["to_go"] = max(counts["quantity"] - counts.get("nets", 0), 0)
+    return counts
 
 
 def _jsonable(value: Any) -> Any:

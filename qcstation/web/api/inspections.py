@@ -28,7 +28,7 @@ def record_or_404(store, inspection_id: str):
 @router.get("", response_model=InspectionPage)
 def list_inspections(
     store: StoreDep, who: InspectorUser,
-    lot: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    lot: Annotated[str | None, Query(max_length=200, description="a lot's id or name")] = None,
     verdict: Literal["pass", "fail", "error"] | None = None,
     since: datetime | None = None,
     defect_type: Literal[DEFECT_TYPES] | None = None,  # type: ignore[valid-type]
@@ -40,10 +40,18 @@ def list_inspections(
     A `since` without a time zone is taken as UTC."""
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
-    items, nxt = store.inspections(lot=lot, verdict=verdict, since=since,
+    lot_key = lot_id_or_name(lot)
+    items, nxt = store.inspections(lot=lot_key, verdict=verdict, since=since,
                                    defect_type=defect_type, station=station, limit=limit,
                                    cursor=cursor)
     return {"items": [r.to_api() for r in items], "next": nxt}
+
+
+def lot_id_or_name(lot: str | None) -> int | str | None:
+    """`?lot=` takes the id (as the lot list gives it) or the name (as each record shows it)."""
+    if not lot:
+        return None
+    return int(lot) if lot.isdigit() and int(lot) <= MAX_ID else lot
 
 
 @router.get("/{inspection_id}", response_model=InspectionOut)

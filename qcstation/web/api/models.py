@@ -65,3 +65,7 @@ class LotList(BaseModel):
 class Accepted(BaseModel):
     ok: bool = True
     detail: str = ""
+
+
+class NetDone(Accepted):
+    net: dict[str, Any] | None = None  # the whole net's verdict, reasons and pooled mesh

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from ..deps import InspectorUser, StationDep
-from .models import Accepted, NetIn
+from ..i18n import Formatter, choose_lang, translations
+from ..reasons import plain_reasons
+from .models import Accepted, NetDone, NetIn
 
 router = APIRouter(prefix="/api/nets", tags=["nets"])
 
@@ -17,8 +19,13 @@ def set_current_net(who: InspectorUser, body: NetIn, station: StationDep) -> Acc
     return Accepted(detail=f"net {body.net_id} is on the bench")
 
 
-@router.post("/current/finish", response_model=Accepted)
-def finish_net(who: InspectorUser, station: StationDep) -> Accepted:
-    """The net on the bench is done (all its frames taken)."""
-    station.finish_net()
-    return Accepted(detail="net finished")
+@router.post("/current/finish", response_model=NetDone)
+def finish_net(request: Request, who: InspectorUser, station: StationDep) -> NetDone:
+    """The net on the bench is done: its sections judged together (`net` is null when none
+    was inspected). `plain_reasons` are in the caller's page language."""
+    result = station.finish_net()
+    if result is None:
+        return NetDone(detail="no section of this net was inspected", net=None)
+    lang = choose_lang(request)
+    result["plain_reasons"] = plain_reasons(result, translations(lang).gettext, Formatter(lang))
+    return NetDone(detail=f"net {result['net']}: {result['verdict']}", net=result)

@@ -22,13 +22,11 @@ router = APIRouter()
 
 @router.get("/bench")
 def bench_page(request: Request, store: StoreDep, who: InspectorUser):
-    status = station_status(request.app, store)
-    last = _last_record(store, status)
-    ctx = {"_": translations(choose_lang(request)).gettext, "fmt": Formatter(choose_lang(request))}
-    lot = status.get("lot") or {}
-    return render(request, "bench.html", status=status, last=last,
+    lang = choose_lang(request)
+    status = status_payload(request, store, lang)
+    return render(request, "bench.html", status=status, last=_last_record(store, status),
                   camera=request.app.state.station is not None,
-                  sampling_text=sampling_line(lot.get("sampling"), ctx["_"], ctx["fmt"]))
+                  sampling_text=status["sampling_text"])
 
 
 @router.post("/bench/net", dependencies=[CsrfForm])

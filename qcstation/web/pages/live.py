@@ -83,8 +83,10 @@ async def _pump(request: Request, store, inbox: queue.Queue, lang: str):
             await asyncio.sleep(POLL_S)
             waited += POLL_S
             continue
+        picked_at_ms = time.time() * 1000
         data = await asyncio.to_thread(verdict_payload, request, store, inspection_id, lang)
         if data is not None:
+            data["picked_at_ms"] = picked_at_ms  # the station's announcement reached the push
             yield _event("verdict", data, inspection_id)
 
 

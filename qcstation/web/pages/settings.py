@@ -49,18 +49,28 @@ async def upload_spec(request: Request, store: StoreDep, who: AdminUser,
 
 
 def validate_spec(data: bytes) -> tuple[Spec | None, list[tuple[str, str]]]:
-    """The spec, or (field, message) for each problem."""
+    """The spec, or (field, message) for each problem (spec.py's rules, one line per field)."""
     try:
-        parsed = tomllib.loads(data.decode("utf-8"))
+        parsed = tomllib.loads(data.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError:
-        return None, [("file", "not UTF-8 text")]
+        return None, [("file", "not UTF-8 text; save the spec as UTF-8")]
     except tomllib.TOMLDecodeError as e:
         return None, [("file", f"not valid TOML: {e}")]
+    except (ValueError, RecursionError):  # a number thousands of digits long, deep nesting
+        return None, [("file", "not a spec: numbers too long or tables nested too deeply")]
     try:
         return Spec.model_validate(parsed), []
     except ValidationError as e:
-        return None, [(".".join(str(x) for x in err["loc"]) or "(top level)",
-                       err["msg"].removeprefix("Value error, ")) for err in e.errors()]
+        return None, [_field_error(err) for err in e.errors()]
+
+
+def _field_error(err: dict) -> tuple[str, str]:
+    key = ".".join(str(x) for x in err["loc"]) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        return key, "unknown key; remove it or check its spelling"
+    if err["type"] == "missing":
+        return key, "missing; this key is required"
+    return key, f"{err['msg'].removeprefix('Value error, ')} (found {err.get('input')!r})"
 
 
 def _page(request: Request, store, status: int = 200, errors=None, ok=None):

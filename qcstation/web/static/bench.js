@@ -32,9 +32,24 @@
     var link = $("last-link"); link.href = "/inspections/" + d.id; link.hidden = false;
     var ov = $("overlay"); ov.src = "/api/inspections/" + d.id + "/overlay"; ov.hidden = false;
     if (d.status) { showStatus(d.status); }
-    var entry = { id: d.id, at_ms: Date.now(), pushed_at_ms: d.pushed_at_ms, painted_ms: null };
+    var entry = { id: d.id, at_ms: Date.now(), picked_at_ms: d.picked_at_ms,
+                  pushed_at_ms: d.pushed_at_ms, painted_ms: null };
     window.qcsBench.shown.push(entry);
     requestAnimationFrame(function () { entry.painted_ms = Date.now(); });
+  }
+
+  // the whole net's verdict once all its sections are in
+  function showNet(n) {
+    var v = $("verdict");
+    v.className = "verdict " + n.verdict;
+    v.textContent = words[n.verdict];
+    v.dataset.net = n.net;
+    var ul = $("reasons");
+    ul.textContent = "";
+    (n.plain_reasons || []).forEach(function (t) {
+      var li = document.createElement("li"); li.textContent = t; ul.appendChild(li);
+    });
+    $("last-net").textContent = n.net + " (" + n.sections + ")";
   }
 
   function showStatus(s) {
@@ -75,8 +90,9 @@
 
   // a net laid in sections: all its pictures taken
   $("finish").addEventListener("click", function () {
-    post("/api/nets/current/finish").then(function () {
+    post("/api/nets/current/finish").then(function (r) {
       $("current-net").textContent = "–"; $("net-id").focus();
+      if (r.net) { showNet(r.net); }
     }).catch(function (err) { $("current-net").textContent = String(err.message); });
   });
 
