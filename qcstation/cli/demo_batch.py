@@ -20,6 +20,7 @@ from ..resources import shipped
 from ..spec import load_spec
 from ..synth.dataset import write_dataset
 from .inspect_cmd import inspect_file, load_model, summary_line
+from .outputs import prepare_out
 
 DEFAULT_SPEC = shipped("specs/kr-coirnet-25.toml")
 
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     inspector = Inspector(spec, cal, model=model, threads=args.threads)
     overlays = out / "overlays"
+    prepare_out(overlays, [])  # made (and checked writable) before the first overlay
     right = 0
     for image in sorted(nets.glob("[0-9][0-9][0-9][0-9].jpg")):
         result = inspect_file(inspector, image, overlays)
