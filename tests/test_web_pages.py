@@ -105,3 +105,15 @@ def test_request_bodies_are_capped_before_parsing(site):
     r = c.post("/api/inspections/x/review", content=chunks(),
                headers={"Content-Type": "application/json", "X-CSRF-Token": c.csrf})
     assert r.status_code == 413
+
+
+def test_browser_errors_are_pages_and_api_errors_json(site):
+    c = login(site["url"], "ina")
+    html = {"Accept": "text/html"}
+    r = c.get("/no-such-page?lang=en", headers=html)
+    assert r.status_code == 404 and "<h1>Not found</h1>" in r.text
+    r = c.get("/history?verdict=maybe&lang=en", headers=html)
+    assert r.status_code == 422 and "verdict" in r.text and "<html" in r.text
+    r = c.get("/api/inspections", params={"verdict": "maybe"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "verdict"
+    assert c.get("/api/nothing").json() == {"detail": "Not Found"}

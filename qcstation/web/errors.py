@@ -6,7 +6,10 @@ import logging
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import QCError, SpecError
 
@@ -100,6 +103,28 @@ async def unexpected_error_handler(request: Request, e: Exception) -> Response:
                                    "log"}, status_code=500)
 
 
+async def http_error_handler(request: Request, e: StarletteHTTPException) -> Response:
+    """Framework errors (unknown page, wrong method): a page for a browser, JSON otherwise."""
+    if _wants_html(request):
+        from .render import render_error
+
+        return render_error(request, e.status_code, str(e.detail))
+    return JSONResponse({"detail": e.detail}, status_code=e.status_code, headers=e.headers)
+
+
+async def invalid_request_handler(request: Request, e: RequestValidationError) -> Response:
+    """A query or form value out of range: one sentence per field, 422."""
+    parts = [f"{'.'.join(str(x) for x in err['loc'][1:]) or 'request'}: {err['msg']}"
+             for err in e.errors()]
+    if _wants_html(request):
+        from .render import render_error
+
+        return render_error(request, 422, "; ".join(parts))
+    return JSONResponse({"detail": jsonable_encoder(e.errors())}, status_code=422)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(QCError, qc_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(RequestValidationError, invalid_request_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)
