@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -12,6 +13,7 @@ from ..deps import CsrfForm, StoreDep
 from ..i18n import choose_lang, translations
 from ..render import render
 
+logger = logging.getLogger(__name__)
 router = APIRouter()
 
 
@@ -36,14 +38,17 @@ def login(request: Request, store: StoreDep, username: Annotated[str, Form(max_l
     client = request.client.host if request.client else "?"
     keys = (f"user:{username.lower()}", f"ip:{client}")
     if limiter.blocked(*keys):
+        logger.warning("login of %r from %s refused: too many wrong passwords", username, client)
         return render(request, "login.html", status_code=429, next=_safe_next(next),
                       message=_("Too many wrong passwords. Wait five minutes and try again."))
     user = store.user(username)
     if not verify_password(user.password_hash if user else None, password):
         limiter.failed(*keys)
+        logger.warning("wrong password for %r from %s", username, client)
         return render(request, "login.html", status_code=401, next=_safe_next(next),
                       message=_("Wrong user name or password."))
     limiter.succeeded(*keys)
+    logger.info("%s (%s) signed in from %s", user.name, user.role, client)
     request.session.clear()
     request.session.update(user=user.name, role=user.role, csrf=new_csrf())
     return RedirectResponse(_safe_next(next), status_code=303)
