@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Protocol
 
@@ -76,6 +76,7 @@ class Inspector:
             inspection, analysis = self._error(name, str(e)), None
         ms = (time.perf_counter() - t0) * 1000
         object.__setattr__(inspection, "timing_ms", {"total": ms})
+        object.__setattr__(inspection, "calibration", self.cal.note())
         return inspection, analysis
 
     def _error(self, name: str, message: str) -> Inspection:
@@ -96,6 +97,7 @@ class Inspector:
                 f"{self.spec.mesh.min_openings}; lay more of the net flat under the camera")
         seen = self.appearance(bv) if self.model else None
         m = measure(bv, op, self.spec.mesh.min_strand_mm, seen)
+        m = replace(m, stats=m.stats.less_bias(*self.cal.opening_bias_mm))
         findings = list(m.findings) + (seen.findings if seen else [])
         back = cv2.invertAffineTransform(bv.to_mesh)
         defects = tuple(_to_defect(f, back, self.rect, bv.px_per_mm, image.shape)

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "specs" / "kr-coirnet-25.toml"
 CONTRACT_KEYS = {"image", "verdict", "reasons", "error", "spec", "mesh", "defects", "model",
-                 "timing_ms"}
+                 "timing_ms", "calibration"}
 
 
 def qc(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
