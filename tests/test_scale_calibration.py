@@ -61,5 +61,6 @@ def test_inspect_says_the_calibration_is_a_plain_scale(tmp_path):
     r = qc("inspect", "--spec", str(SPEC), "--calibration", str(cal), str(tmp_path / "net.png"),
            "--json", "--no-model")
     result = json.loads(r.stdout.splitlines()[0])
-    assert result["calibration"]["kind"] == "scale" and "no lens model" in result["calibration"]["note"]
+    note = result["calibration"]
+    assert note["kind"] == "scale" and "no lens model" in note["note"]
     assert abs(result["mesh"]["opening_w_mm"]["mean"] - 25.0) < 0.5, result["mesh"]
