@@ -1,8 +1,10 @@
-"""Types that flow through qcstation: calibration, mesh statistics, defects, inspections."""
+"""Types that flow through qcstation: frames, calibration, mesh statistics, defects, inspections."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Literal
 
 import numpy as np
@@ -20,6 +22,27 @@ STRUCTURAL_TYPES = ("hole", "broken_strand", "irregular_mesh", "thin_strand")
 APPEARANCE_TYPES = ("foreign_matter", "stain", "loose_fibres")
 
 Verdict = Literal["pass", "fail", "error"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Frame:
+    """One picture of the bench as a source delivered it: BGR pixels with an id, the moment it
+    was captured (UTC) and where it came from ("folder:/path", "simulated", "usb:0", ...)."""
+
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    pixels: np.ndarray  # BGR uint8 (height, width, 3)
+    captured_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    source: str
+    name: str | None = None  # the file name for a folder source
+
+    def __post_init__(self) -> None:
+        if self.captured_at.tzinfo is None:
+            raise ValueError("a frame's captured_at must be timezone-aware (UTC)")
+
+    @property
+    def label(self) -> str:
+        """How results name the frame: its file name, else its id."""
+        return self.name or self.id
 
 
 @dataclass(frozen=True)
@@ -160,7 +183,10 @@ class ModelInfo:
 
 @dataclass(frozen=True)
 class Inspection:
-    """The result of inspecting one image (CONTRACT.md schema via `to_json`)."""
+    """The result of inspecting one frame (CONTRACT.md schema via `to_json`).
+
+    `image` names the frame (its file name, else its id); `frame_id` is the frame's id.
+    """
 
     image: str
     verdict: Verdict
@@ -172,6 +198,7 @@ class Inspection:
     model: ModelInfo | None = None
     timing_ms: dict[str, float] = field(default_factory=dict)
     calibration: CalibrationNote | None = None
+    frame_id: str | None = None
 
     def to_json(self) -> dict:
         return {

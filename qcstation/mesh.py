@@ -12,13 +12,13 @@ All per-opening work is vectorised over every opening at once.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from .lattice import link_cells
+from .threads import helper_pool
 
 MIN_OPENING_MM2 = 20.0  # smaller clear regions are gaps in the twist, not openings
 SEGMENT_SAMPLES = 7
@@ -82,10 +82,10 @@ def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float,
     diagonally) becomes part of the region outside the view; the view is one piece without
     holes (the image of the camera's rectangle), so that region touches the image's frame.
     The integral images are made on a second thread while this one traces and measures the
-    regions (OpenCV releases the GIL).
+    regions (OpenCV releases the GIL), unless the inspection is bounded to one thread.
     """
     h, w = open_mask.shape
-    with ThreadPoolExecutor(1) as pool:
+    with helper_pool() as pool:
         core_sums = None if core is None else pool.submit(cv2.integral, core)
         scene = cv2.bitwise_not(valid)
         cv2.bitwise_or(open_mask, scene, dst=scene)

@@ -36,6 +36,12 @@ def draw(image: np.ndarray, analysis: Analysis | None, inspection: Inspection,
     return _banner(canvas, inspection)
 
 
+def draw_overlay(image: np.ndarray, inspection: Inspection, analysis: Analysis | None,
+                 spec: Spec) -> np.ndarray:
+    """`draw` with the arguments in the order the station passes them."""
+    return draw(image, analysis, inspection, spec)
+
+
 def _colour_openings(canvas: np.ndarray, a: Analysis, spec: Spec) -> None:
     """Fill openings by their deviation from nominal: within half the tolerance green,
     within tolerance yellow, beyond red; merged openings (holes, broken strands) magenta;

@@ -1,4 +1,5 @@
-"""Structural defects from the mesh lattice: holes, broken strands, irregular mesh, thin strands."""
+"""Structural defects from the mesh lattice: holes, broken strands, irregular mesh, thin strands;
+`measure` applies every structural rule to the openings of one bench view."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from . import mesh, segment
+from .domain import MeshStats, Stat
+from .errors import ImageError
 from .mesh import Lattice, Openings, Segments
 
 STACK_OVERLAP = 0.7  # two 2-cell regions side by side overlap by this share of their length
@@ -15,6 +19,12 @@ MERGED_REACH = 0.3  # a region spans n cells once its box reaches n - this many 
 IRREGULAR_SHIFT = 0.22  # a strand segment off its strand's course by this share of an opening
 IRREGULAR_ROWS = 3  # the course: the strand's median over this many segments on each side
 IRREGULAR_SIDE = 0.18  # ... and the openings beside it wider / narrower by this share
+COVERING = ("foreign_matter", "loose_fibres")  # defects that lie over openings, hiding them
+HIDDEN_GAP = 0.7  # merged openings whose missing yarn is hidden this much are not reported
+FRAYED_BODY = 0.5  # a strand beside a tear with less body than this share of a strand's is cut
+TEAR_GAP = 0.8  # merged regions closer than this share of a strand width are one tear
+STACK_GAP = 1.5  # ... and pairs of merged openings side by side, one strand apart
+MAX_SHARED_CELLS = 0.2  # a read with more clear regions sharing a mesh cell is unreliable
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,7 @@ def merged_findings(op: Openings, cells: np.ndarray, gap_px: float, stack_px: fl
     loose fibres still bridge it in the mask. Merged regions closer than `gap_px` are one
     tear: a loose knot with its frayed fibres can lie across a tear and split it in the mask.
     Two tears with a whole strand between them are a strand width apart, so `gap_px` is set
-    below that (pipeline.TEAR_GAP). Two pairs of merged openings stacked side by side, less
+    below that (TEAR_GAP). Two pairs of merged openings stacked side by side, less
     than `stack_px` apart, are one hole of 2 x 2 cells: the strand between them crosses a torn
     crossing (the strand that crossed it is missing on both sides), whether or not loose
     fibres still tie it to the other side. Pairs end to end (1 x 4) stay two broken strands.
@@ -238,3 +248,116 @@ def thin_findings(seg: Segments, min_strand_px: float) -> list[Finding]:
         out.append(Finding("thin_strand", (x, y, w, h), (length, width), score,
                            (int(seg.a[k]), int(seg.b[k]))))
     return out
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Mesh statistics and structural findings of one bench view."""
+
+    stats: MeshStats
+    regular: np.ndarray
+    findings: tuple[Finding, ...]
+
+
+def measure(op: Openings, px_per_mm: float, min_strand_mm: float,
+            seen: Appearance | None = None) -> Measurement:
+    """Lattice, strand segments, statistics and structural defects from the openings of one
+    mesh-aligned bench view at `px_per_mm`: every structural rule, behind this one call.
+
+    `seen` is what the defect model saw in the same view. Openings under foreign matter or a
+    fibre tuft are left out of the mesh statistics: what lies on them is the defect, not the
+    mesh. A strand hidden under foreign matter or a stain is missing from the yarn mask, so
+    merged openings whose missing yarn is mostly hidden are not reported as broken: the net
+    fails for the foreign matter anyway, and a stain is judged as a stain. Strands of covered
+    openings are still checked for thinness. ImageError where the clear regions are not one
+    per mesh cell (the yarn mask is wrong: nothing it measures could be trusted).
+    """
+    s = px_per_mm
+    lat = mesh.place_on_lattice(op, s)
+    shared = mesh.shared_cells(lat)
+    if shared > MAX_SHARED_CELLS:  # a good read has one opening per cell (0-9 % shared)
+        raise ImageError(f"yarn and openings were not told apart reliably: {shared:.0%} of the "
+                         "clear regions share a mesh cell with another; even out the light "
+                         "or use a backlit panel or light table, and inspect again")
+    cells = merged_cells(op, lat)
+    single = (cells == 1) & ~fragments(op, cells)
+    appearance = seen.findings if seen else []
+    regular = single & ~_under(op, [f.box for f in appearance if f.type in COVERING])
+    a, b, vertical = mesh.neighbour_pairs(lat, single)
+    seg = mesh.strand_segments(op, a, b, vertical, 0.5 * (lat.pitch_x + lat.pitch_y))
+    cut = cut_segments(seg, segment.HAIR_MM * s)
+    regular[seg.a[cut]] = regular[seg.b[cut]] = False
+    clear = seg.subset(regular[seg.a] & regular[seg.b])
+    strand_px = float(np.median(seg.width_px)) if len(seg.width_px) else 0.0
+    # strands between a tear (merged openings, or openings joined by a cut) and the openings
+    # beside it: cut, they widen the tear; there a frayed stub reaching across the gap has a
+    # body of a few fibres only
+    joins = (seg.a[cut], seg.b[cut])
+    torn = np.flatnonzero(cells > 1)
+    torn = np.union1d(torn, np.concatenate(joins)) if cut.any() else torn
+    if len(torn):
+        near = mesh.strand_segments(op, *mesh.beside(op, torn, lat),
+                                       0.5 * (lat.pitch_x + lat.pitch_y))
+        body = float(np.median(seg.core_px)) if len(seg.core_px) else 0.0
+        near_cut = cut_segments(near, segment.HAIR_MM * s,
+                                           max(1.0, FRAYED_BODY * body))
+        joins = (np.concatenate([joins[0], near.a[near_cut]]),
+                 np.concatenate([joins[1], near.b[near_cut]]))
+    merged = merged_findings(op, cells, TEAR_GAP * strand_px, STACK_GAP * strand_px,
+                                        joins)
+    findings = ([f for f in merged
+                 if not (seen and _gap_hidden(f.box, op, lat, seen, strand_px) >= HIDDEN_GAP)]
+                + irregular_findings(op, lat, single)
+                + thin_findings(seg.subset(~cut), min_strand_mm * s))
+    return Measurement(_mesh_stats(op, regular, clear, s), regular, tuple(findings))
+
+
+def _gap_hidden(box, op: Openings, lat: Lattice, seen: Appearance,
+                strand_px: float) -> float:
+    """How much of the yarn missing inside merged openings' `box` is hidden: a scrap or a
+    light string lying over the strands (the yarn mask loses them where it lies), not a tear.
+
+    The missing yarn is where the box's inner lattice lines (the strands that should part its
+    cells) run through clear pixels; a tear leaves them clear along its length, a string
+    passing over it hides only where it crosses. Where no inner line is clear (openings joined
+    by a cut bridged with loose fibres), the middle of the box stands for the gap."""
+    x, y, w, h = box
+    nx = max(1, round((w + strand_px) / lat.pitch_x))
+    ny = max(1, round((h + strand_px) / lat.pitch_y))
+    step = max(1.0, 0.5 * strand_px)
+    along_y, along_x = np.arange(y, y + h, step), np.arange(x, x + w, step)
+    lines_x = x + np.arange(1, nx) * (w + strand_px) / nx - 0.5 * strand_px
+    lines_y = y + np.arange(1, ny) * (h + strand_px) / ny - 0.5 * strand_px
+    px = np.concatenate([np.repeat(lines_x, len(along_y)), np.tile(along_x, len(lines_y))])
+    py = np.concatenate([np.tile(along_y, len(lines_x)), np.repeat(lines_y, len(along_x))])
+    sums = op.clear_sums
+    xi = np.clip(px.astype(int), 0, sums.shape[1] - 2)
+    yi = np.clip(py.astype(int), 0, sums.shape[0] - 2)
+    clear = (sums[yi + 1, xi + 1] - sums[yi, xi + 1] - sums[yi + 1, xi] + sums[yi, xi]) > 0
+    if not clear.any():
+        return seen.hidden_share(x + w / 2, y + h / 2, strand_px)
+    return float(seen.hidden_at(xi[clear], yi[clear]).mean())
+
+
+def _under(op: Openings, boxes) -> np.ndarray:
+    """Openings whose bounding box meets any of `boxes` (x, y, w, h), same pixels."""
+    hit = np.zeros(len(op), bool)
+    for x, y, w, h in boxes:
+        hit |= ((op.x0 < x + w) & (op.x0 + op.bw > x) & (op.y0 < y + h) & (op.y0 + op.bh > y))
+    return hit
+
+
+def _mesh_stats(op: Openings, regular: np.ndarray, seg: Segments,
+                s: float) -> MeshStats:
+    pw = (op.cx[seg.b] - op.cx[seg.a])[seg.vertical] / s
+    ph = (op.cy[seg.b] - op.cy[seg.a])[~seg.vertical] / s
+    widths = seg.width_px / s
+    return MeshStats(
+        openings=int(regular.sum()),
+        opening_w_mm=Stat.of(op.span_w[regular] / s),
+        opening_h_mm=Stat.of(op.span_h[regular] / s),
+        pitch_mm=Stat.of(np.concatenate([pw, ph])),
+        strand_width_mm=Stat.of(widths),
+        pitch_w_mm=float(pw.mean()) if len(pw) else float("nan"),
+        pitch_h_mm=float(ph.mean()) if len(ph) else float("nan"),
+    )

@@ -7,7 +7,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "qcstation"
 CORE = ["domain", "spec", "judge", "rectify", "segment", "mesh", "structural", "quality",
-        "pipeline", "overlay", "evaluate", "calibration", "calibration_format"]
+        "pipeline", "overlay", "evaluate", "calibration", "calibration_format", "threads"]
 IO = {"imageio", "calibration_io", "cli", "onnxruntime", "sqlite3", "psycopg", "paho",
       "fastapi", "uvicorn", "torch", "synth", "train"}
 

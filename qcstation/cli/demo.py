@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"calibrated: RMS {cal.rms_px:.2f} px, {cal.mm_per_px:.3f} mm/px on the bench "
           f"-> {out / 'calibration.json'}")
     spec = load_spec(args.spec)
-    inspector = Inspector(spec, cal, model=model)
+    inspector = Inspector(spec, cal, model=model, threads=args.threads)
     overlays = out / "overlays"
     right = 0
     for image in sorted(nets.glob("[0-9][0-9][0-9][0-9].jpg")):

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
                             "`qcstation synth --out DIR --n N --seed S`")
         spec = load_spec(args.spec or _dataset_spec(d))
         cal = load_calibration(args.calibration) if args.calibration else _calibration(d)
-        inspector = Inspector(spec, cal, model=model)
+        inspector = Inspector(spec, cal, model=model, threads=args.threads)
         for tpath in truths:
             truth = json.loads(tpath.read_text())
             result = inspect_file(inspector, d / truth["image"], args.out)

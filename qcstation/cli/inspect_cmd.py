@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from ..calibration_io import load_calibration
-from ..domain import Inspection
-from ..errors import ImageError
+from ..domain import Frame, Inspection
+from ..errors import DataError, ImageError
 from ..imageio import read_image, write_image
 from ..overlay import draw
 from ..pipeline import Inspector
@@ -36,11 +36,15 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                         "models/defects-v1.onnx)")
     p.add_argument("--no-model", action="store_true",
                    help="geometry only: no foreign matter, stain or loose-fibre detection")
-    p.add_argument("--threads", type=int, default=2, help="threads for the model (default 2)")
+    p.add_argument("--threads", type=int, default=2,
+                   help="threads one inspection uses: OpenCV, the model and the engine "
+                        "(default 2)")
 
 
 def load_model(args: argparse.Namespace):
     """The defect model the arguments ask for (None with --no-model); ModelError if unusable."""
+    if args.threads < 1:
+        raise DataError("--threads must be 1 or more.")
     if args.no_model:
         return None
     from ..model import DEFAULT_MODEL, DefectModel  # onnxruntime only when a model is used
@@ -51,7 +55,8 @@ def load_model(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     cal = load_calibration(args.calibration)
-    inspector = Inspector(spec, cal, px_per_mm=args.px_per_mm, model=load_model(args))
+    inspector = Inspector(spec, cal, model=load_model(args), threads=args.threads,
+                          px_per_mm=args.px_per_mm)
     any_error = False
     for path in args.images:
         result = inspect_file(inspector, path, args.out)
@@ -71,7 +76,7 @@ def inspect_file(inspector: Inspector, path: Path, out: Path | None) -> Inspecti
         message = str(e)
         return Inspection(image=str(path), verdict="error", reasons=(message,),
                           spec=inspector.spec.name, error=message)
-    result, analysis = inspector.inspect(image, str(path))
+    result, analysis = inspector.inspect_frame(Frame(pixels=image, source="file", name=str(path)))
     if out is not None:
         write_image(out / f"{path.stem}.jpg", draw(image, analysis, result, inspector.spec), 88)
     return result

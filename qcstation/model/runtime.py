@@ -52,8 +52,9 @@ def make_session(data: bytes, threads: int) -> ort.InferenceSession:
 class DefectModel:
     """Finds foreign matter, stains and loose fibres in a bench view (`AppearanceModel`)."""
 
-    def __init__(self, session: ort.InferenceSession, card: ModelCard):
+    def __init__(self, session: ort.InferenceSession, card: ModelCard, threads: int | None = None):
         self.session = session
+        self.threads = threads  # onnxruntime intra-op threads (None: not known)
         self.card = card
         self.info = ModelInfo(card.name, card.sha256)
         self.px_per_mm = card.px_per_mm  # the scale of the views it works on
@@ -89,7 +90,7 @@ class DefectModel:
             ) from None
         _check_io(session, path)
         logger.info("defect model %s (%s) loaded, %d threads", card.name, card.sha256[:12], threads)
-        return DefectModel(session, card)
+        return DefectModel(session, card, max(1, int(threads)))
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities (C, H/stride, W/stride) of a normalised input (3, H, W), tiled."""
