@@ -15,17 +15,21 @@ from collections import deque
 
 import numpy as np
 
-REACH = (0.55, 1.6)  # a neighbour's centre lies this many pitches away along the axis
+REACH = (0.6, 1.4)  # a neighbour's centre lies this many pitches away along the axis
 SLANT = 0.5  # ... and at most this share of that distance across it
 
 
-def link_cells(cx: np.ndarray, cy: np.ndarray, pitch_x: float,
-               pitch_y: float) -> tuple[np.ndarray, np.ndarray]:
-    """(row, col) lattice cell of each opening centre, both from 0."""
+def link_cells(cx: np.ndarray, cy: np.ndarray, pitch_x: float, pitch_y: float,
+               linkable: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(row, col) lattice cell of each opening centre, both from 0. Only `linkable` openings
+    (of one cell's size: a merged region's centre lies between cells) are linked."""
     n = len(cx)
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     a, b = _candidates(cx, cy, max(pitch_x, pitch_y))
+    if linkable is not None:
+        keep = linkable[a] & linkable[b]
+        a, b = a[keep], b[keep]
     right = _mutual(a, b, cx[b] - cx[a], cy[b] - cy[a], pitch_x, n)
     down = _mutual(a, b, cy[b] - cy[a], cx[b] - cx[a], pitch_y, n)
     row, col = _walk(n, right, down)
@@ -140,3 +144,25 @@ def _place_rest(cx, cy, row, col, pitch_x: float, pitch_y: float) -> None:
         row[i] = row[j] + np.round((cy[i] - cy[j]) / pitch_y).astype(np.int64)
         col[i] = col[j] + np.round((cx[i] - cx[j]) / pitch_x).astype(np.int64)
         placed[i] = True
+
+
+def neighbour_pitch(cx: np.ndarray, cy: np.ndarray, opening_px: float
+                    ) -> tuple[float, float] | None:
+    """The median spacing (x, y) of each opening to its nearest neighbour along each axis, or
+    None with too few neighbours. `opening_px`, a typical opening's side, bounds the search:
+    a pitch is one opening and one strand, and a strand is thinner than an opening."""
+    if len(cx) < 8:
+        return None
+    a, b = _candidates(cx, cy, 2.0 * opening_px)
+    out = []
+    for along, across in ((cx[b] - cx[a], cy[b] - cy[a]), (cy[b] - cy[a], cx[b] - cx[a])):
+        ok = (along > 0.5 * opening_px) & (np.abs(across) < SLANT * along)
+        if ok.sum() < 8:
+            return None
+        aa, d = a[ok], along[ok]
+        order = np.lexsort((d, aa))
+        aa, d = aa[order], d[order]
+        first = np.ones(len(aa), bool)
+        first[1:] = aa[1:] != aa[:-1]
+        out.append(float(np.median(d[first])))
+    return out[0], out[1]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .lattice import link_cells
+from .lattice import link_cells, neighbour_pitch
 from .threads import helper_pool
 
 MIN_OPENING_MM2 = 20.0  # smaller clear regions are gaps in the twist, not openings
@@ -208,9 +208,20 @@ def place_on_lattice(op: Openings, px_per_mm: float) -> Lattice:
     rows = np.diff(ii[:, -1])
     pitch_x, _ = _pitch(cols.astype(np.float64), px_per_mm)
     pitch_y, _ = _pitch(rows.astype(np.float64), px_per_mm)
-    row, col = link_cells(op.cx, op.cy, pitch_x, pitch_y)
+    # the spacing of neighbouring openings, where there are enough: a strong period of the
+    # background or of fouling can outweigh the mesh's in the profiles
+    near = neighbour_pitch(op.cx, op.cy, float(np.sqrt(np.median(op.area)))) if len(op) else None
+    if near is not None:
+        pitch_x, pitch_y = near
+    # one cell's size: the box less than 1.5 pitches along both axes
+    one_cell = (op.bw < 1.5 * pitch_x - 0.5 * (pitch_x - np.median(op.span_w))) & (
+        op.bh < 1.5 * pitch_y - 0.5 * (pitch_y - np.median(op.span_h)))
+    row, col = link_cells(op.cx, op.cy, pitch_x, pitch_y, one_cell)
     grid = np.full((row.max() + 1 if len(row) else 1, col.max() + 1 if len(col) else 1), -1)
-    grid[row, col] = np.arange(len(row))
+    # where two regions take one cell, the one nearest a typical opening's area keeps it
+    typical = np.abs(np.log(op.area / np.median(op.area))) if len(op) else op.area
+    order = np.argsort(-typical, kind="stable")
+    grid[row[order], col[order]] = order
     return Lattice(pitch_x, pitch_y, row, col, grid)
 
 
