@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from ..errors import DataError
+from ..progress import Progress
 from ..resources import shipped
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..synth.dataset import write_dataset  # heavy imports only when the command runs
+    from ..synth.dataset import CALIB_POSES, write_dataset  # heavy: only when it runs
 
     size = parse_size(args.size)
     scale = parse_scale(args.px_per_mm)
@@ -78,10 +79,11 @@ def run(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise DataError(f"--out {args.out} exists and is not a folder; give a folder path.")
     start = time.perf_counter()
-    counts = write_dataset(
-        args.out, args.n, args.seed, args.spec, size, scale, args.masks, args.workers,
-        args.mix, args.extra_stains,
-    )
+    with Progress(args.n + CALIB_POSES + 1, "synth") as bar:
+        counts = write_dataset(
+            args.out, args.n, args.seed, args.spec, size, scale, args.masks, args.workers,
+            args.mix, args.extra_stains, bar.done,
+        )
     print(summary(counts, args.out, time.perf_counter() - start))
     return 0
 
