@@ -18,6 +18,7 @@ COMMANDS = {
     "eval": ("evaluate", "Accuracy table of inspect over a ground-truth folder."),
     "demo": ("demo", "Run the station demo on a simulated camera."),
     "train": ("train", "Train the defect model and export it to ONNX."),
+    "gauge": ("gauge", "The bench against a hand gauge: bias, spread, repeatability."),
 }
 
 
