@@ -26,7 +26,7 @@ def qc(*args: str) -> subprocess.CompletedProcess:
 
 
 def centre_px(k: int, offset_mm: float) -> float:
-    """Centre of the k-th opening after the first strand (netimg draws strands at offset + k pitch)."""
+    """Centre of the k-th opening after the first strand (strands at offset + k pitch)."""
     return (offset_mm + k * PITCH + STRAND + 12.5) * S
 
 
