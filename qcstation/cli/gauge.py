@@ -103,7 +103,7 @@ def read_hand(path: Path) -> list[HandOpening]:
             out.append(_row(r))
         except (KeyError, TypeError, ValueError):
             raise DataError(f"{path} line {n}: expected x_px,y_px or row,col and across_mm,"
-                            "along_mm as numbers (mm above 0); see qcstation gauge --help") from None
+                            "along_mm as numbers above 0; see qcstation gauge --help") from None
     if not out:
         raise DataError(f"{path}: no hand measurements; see qcstation gauge --help.")
     return out
