@@ -196,13 +196,14 @@ def flat_u8(score: np.ndarray, sep: Separation, local_small: np.ndarray) -> np.n
 
 
 def decide(score: np.ndarray, grey: np.ndarray | None, sep: Separation,
-           local_small: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, np.ndarray | None]:
+           local_small: np.ndarray, px_per_mm: float, flat: np.ndarray | None = None
+           ) -> tuple[np.ndarray, np.ndarray | None]:
     """Yarn mask (uint8 1 = yarn) by steps 4-6 above, from the score and the grey test; and
     the yarn's core. On a light bench (or a backlit panel) the core is where the score is
     CORE_SHARE of the way to the yarn's level: a strand body is that dark somewhere across it
     all along, pale loose fibres bridging a cut are not. On a dark bench, fibres lit from the
     front look like yarn: no core is given (None), the yarn mask stands for it."""
-    flat = flat_u8(score, sep, local_small)
+    flat = flat_u8(score, sep, local_small) if flat is None else flat
     gap = FLAT_YARN - FLAT_BENCH
     yarn = _local_steps(flat, FLAT_BENCH + BENCH_STRICT * gap, STEP_MIN * gap,
                         FLAT_BENCH + BENCH_SHARE * gap, px_per_mm)
@@ -214,6 +215,13 @@ def decide(score: np.ndarray, grey: np.ndarray | None, sep: Separation,
     if float(sep.weights.sum()) >= 0:  # yarn lighter than the bench: lit fibres look like it
         return yarn, None
     return yarn, (flat > FLAT_BENCH + CORE_SHARE * gap).view(np.uint8)
+
+
+def strand_step(core: bool) -> float:
+    """How far above the bench's flattened score a strand's body reaches: BENCH_SHARE of the
+    gap (step 5), or CORE_SHARE where the yarn has a core (`decide`): there pale loose fibres
+    reach the lower level too."""
+    return (CORE_SHARE if core else BENCH_SHARE) * (FLAT_YARN - FLAT_BENCH)
 
 
 def grey_mask(bgr: np.ndarray, sep: Separation) -> np.ndarray | None:

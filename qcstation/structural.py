@@ -260,7 +260,7 @@ class Measurement:
 
 
 def measure(op: Openings, px_per_mm: float, min_strand_mm: float,
-            seen: Appearance | None = None) -> Measurement:
+            seen: Appearance | None = None, flat: np.ndarray | None = None) -> Measurement:
     """Lattice, strand segments, statistics and structural defects from the openings of one
     mesh-aligned bench view at `px_per_mm`: every structural rule, behind this one call.
 
@@ -271,6 +271,8 @@ def measure(op: Openings, px_per_mm: float, min_strand_mm: float,
     fails for the foreign matter anyway, and a stain is judged as a stain. Strands of covered
     openings are still checked for thinness. ImageError where the clear regions are not one
     per mesh cell (the yarn mask is wrong: nothing it measures could be trusted).
+    `flat` (the flattened yarn score, segment.flat_u8) shows strands too faint or blurred for
+    the yarn mask: merged openings whose parting strands it shows all along are not a tear.
     """
     s = px_per_mm
     lat = mesh.place_on_lattice(op, s)
@@ -305,11 +307,74 @@ def measure(op: Openings, px_per_mm: float, min_strand_mm: float,
                  np.concatenate([joins[1], near.b[near_cut]]))
     merged = merged_findings(op, cells, TEAR_GAP * strand_px, STACK_GAP * strand_px,
                                         joins)
+    if flat is not None and op.core_sums is None:  # yarn lighter than the bench: no core test
+        merged = [f for f in merged if _strand_level(f, op, lat, flat, strand_px)
+                  < segment.strand_step(False)]
     findings = ([f for f in merged
                  if not (seen and _gap_hidden(f.box, op, lat, seen, strand_px) >= HIDDEN_GAP)]
                 + irregular_findings(op, lat, single)
                 + thin_findings(seg.subset(~cut), min_strand_mm * s))
     return Measurement(_mesh_stats(op, regular, clear, s), regular, tuple(findings))
+
+
+def _inner_lines(box, lat: Lattice, strand_px: float
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points (x, y) along the inner lattice lines of a box of merged openings (where the
+    strands that should part its cells run), a point every half strand width; and whether
+    each lies on a vertical line."""
+    x, y, w, h = box
+    nx = max(1, round((w + strand_px) / lat.pitch_x))
+    ny = max(1, round((h + strand_px) / lat.pitch_y))
+    step = max(1.0, 0.5 * strand_px)
+    along_y, along_x = np.arange(y, y + h, step), np.arange(x, x + w, step)
+    lines_x = x + np.arange(1, nx) * (w + strand_px) / nx - 0.5 * strand_px
+    lines_y = y + np.arange(1, ny) * (h + strand_px) / ny - 0.5 * strand_px
+    px = np.concatenate([np.repeat(lines_x, len(along_y)), np.tile(along_x, len(lines_y))])
+    py = np.concatenate([np.tile(along_y, len(lines_x)), np.repeat(lines_y, len(along_x))])
+    vertical = np.arange(len(px)) < len(lines_x) * len(along_y)
+    return px, py, vertical
+
+
+def _strand_level(f: Finding, op: Openings, lat: Lattice, flat: np.ndarray,
+                  strand_px: float) -> float:
+    """The yarn score where the strands that should part merged openings run, above the
+    openings' own. Along each inner lattice line, over the stretch where the merged region
+    lies on both sides of it (its central half), the median flattened score of each line
+    within a strand width of where the line should be, averaged over half a strand's width
+    (a strand's body is that wide; fibres lying along a cut are single lines), the highest
+    of them; the least over the lines; less the lower quartile of the score over the region.
+
+    A strand blurred by motion or seen through murky water stays a band of yarn-coloured
+    light though the edge rule cuts it into dashes; a cut leaves the bench there but for a few
+    crossing hairs (the median passes over them) and the frayed stubs at its ends."""
+    x, y, w, h = (int(round(v)) for v in f.box)
+    nx = max(1, round((w + strand_px) / lat.pitch_x))
+    ny = max(1, round((h + strand_px) / lat.pitch_y))
+    inside = np.zeros((h, w), np.uint8)
+    cv2.drawContours(inside, [op.contours[i] for i in f.members], -1, 1, cv2.FILLED,
+                     offset=(-x, -y))
+    box = flat[y:y + h, x:x + w]
+    if box.shape != inside.shape or not inside.any():
+        return 0.0
+    reach = max(1, int(round(strand_px)))
+    levels = []
+    for vertical, n, size in ((True, nx, w), (False, ny, h)):
+        cell = (size + strand_px) / n
+        f_box, in_box = (box, inside) if vertical else (box.T, inside.T)
+        for k in range(1, n):
+            at = int(round(k * cell - 0.5 * strand_px))
+            lo, hi = max(0, at - reach), min(f_box.shape[1], at + reach + 1)
+            both = in_box[:, :lo].any(axis=1) & in_box[:, hi:].any(axis=1)
+            rows = np.flatnonzero(both)
+            if len(rows) < 4:
+                continue
+            rows = rows[len(rows) // 4:len(rows) - len(rows) // 4]
+            per_line = np.median(f_box[rows, lo:hi], axis=0)
+            body = max(1, min(len(per_line), int(round(0.5 * strand_px))))
+            levels.append(float(np.convolve(per_line, np.ones(body) / body, "valid").max()))
+    if not levels:
+        return 0.0
+    return min(levels) - float(np.percentile(box[inside > 0], 25))
 
 
 def _gap_hidden(box, op: Openings, lat: Lattice, seen: Appearance,
@@ -322,14 +387,7 @@ def _gap_hidden(box, op: Openings, lat: Lattice, seen: Appearance,
     passing over it hides only where it crosses. Where no inner line is clear (openings joined
     by a cut bridged with loose fibres), the middle of the box stands for the gap."""
     x, y, w, h = box
-    nx = max(1, round((w + strand_px) / lat.pitch_x))
-    ny = max(1, round((h + strand_px) / lat.pitch_y))
-    step = max(1.0, 0.5 * strand_px)
-    along_y, along_x = np.arange(y, y + h, step), np.arange(x, x + w, step)
-    lines_x = x + np.arange(1, nx) * (w + strand_px) / nx - 0.5 * strand_px
-    lines_y = y + np.arange(1, ny) * (h + strand_px) / ny - 0.5 * strand_px
-    px = np.concatenate([np.repeat(lines_x, len(along_y)), np.tile(along_x, len(lines_y))])
-    py = np.concatenate([np.tile(along_y, len(lines_x)), np.repeat(lines_y, len(along_x))])
+    px, py, _ = _inner_lines(box, lat, strand_px)
     sums = op.clear_sums
     xi = np.clip(px.astype(int), 0, sums.shape[1] - 2)
     yi = np.clip(py.astype(int), 0, sums.shape[0] - 2)
