@@ -294,6 +294,11 @@ def measure(op: Openings, px_per_mm: float, min_strand_mm: float,
     # strands between a tear (merged openings, or openings joined by a cut) and the openings
     # beside it: cut, they widen the tear; there a frayed stub reaching across the gap has a
     # body of a few fibres only
+    faint = _faint_strands(op, flat, strand_px)
+    cells = cells.copy()
+    if faint is not None:  # merged or cut in the mask, parted by a faint strand in the view
+        cells[[i for i in np.flatnonzero(cells > 1) if faint([i])]] = 1
+        cut = _unless_faint(cut, seg, faint)
     joins = (seg.a[cut], seg.b[cut])
     torn = np.flatnonzero(cells > 1)
     torn = np.union1d(torn, np.concatenate(joins)) if cut.any() else torn
@@ -303,13 +308,12 @@ def measure(op: Openings, px_per_mm: float, min_strand_mm: float,
         body = float(np.median(seg.core_px)) if len(seg.core_px) else 0.0
         near_cut = cut_segments(near, segment.HAIR_MM * s,
                                            max(1.0, FRAYED_BODY * body))
+        if faint is not None:
+            near_cut = _unless_faint(near_cut, near, faint)
         joins = (np.concatenate([joins[0], near.a[near_cut]]),
                  np.concatenate([joins[1], near.b[near_cut]]))
     merged = merged_findings(op, cells, TEAR_GAP * strand_px, STACK_GAP * strand_px,
-                                        joins)
-    if flat is not None and op.core_sums is None:  # yarn lighter than the bench: no core test
-        merged = [f for f in merged if _strand_level(f, op, lat, flat, strand_px)
-                  < segment.strand_step(False)]
+                             joins)
     findings = ([f for f in merged
                  if not (seen and _gap_hidden(f.box, op, lat, seen, strand_px) >= HIDDEN_GAP)]
                 + irregular_findings(op, lat, single)
@@ -335,46 +339,72 @@ def _inner_lines(box, lat: Lattice, strand_px: float
     return px, py, vertical
 
 
-def _strand_level(f: Finding, op: Openings, lat: Lattice, flat: np.ndarray,
-                  strand_px: float) -> float:
-    """The yarn score where the strands that should part merged openings run, above the
-    openings' own. Along each inner lattice line, over the stretch where the merged region
-    lies on both sides of it (its central half), the median flattened score of each line
-    within a strand width of where the line should be, averaged over half a strand's width
-    (a strand's body is that wide; fibres lying along a cut are single lines), the highest
-    of them; the least over the lines; less the lower quartile of the score over the region.
+def _unless_faint(cut: np.ndarray, seg: Segments, faint) -> np.ndarray:
+    """`cut` less the segments that a faint strand still parts."""
+    out = cut.copy()
+    for k in np.flatnonzero(cut):
+        out[k] = not faint([int(seg.a[k]), int(seg.b[k])])
+    return out
+
+
+def _faint_strands(op: Openings, flat: np.ndarray | None, strand_px: float):
+    """A test of openings (a merged region, or two joined by a cut): does a strand too faint
+    for the yarn mask still part them? None where it does not apply: without the score, or
+    where the yarn has a core (a dark body on a light bench: there the core rule decides)."""
+    if flat is None or op.core_sums is not None:
+        return None
+    step = segment.strand_step(False)
+
+    def faint(members) -> bool:
+        return _strand_level(members, op, flat, strand_px) >= step
+
+    return faint
+
+
+def _strand_level(members, op: Openings, flat: np.ndarray, strand_px: float) -> float:
+    """How far a strand still shows, above the openings' own score, across the openings
+    `members` (one merged region, or two joined by a cut): along each line across them (both
+    axes) over the stretch where they lie on both sides of it, the median flattened score of
+    its central half; averaged over half a strand's width (a strand's body is that wide,
+    fibres lying along a cut are single lines); the highest; less the lower quartile of the
+    score over the openings.
 
     A strand blurred by motion or seen through murky water stays a band of yarn-coloured
     light though the edge rule cuts it into dashes; a cut leaves the bench there but for a few
     crossing hairs (the median passes over them) and the frayed stubs at its ends."""
-    x, y, w, h = (int(round(v)) for v in f.box)
-    nx = max(1, round((w + strand_px) / lat.pitch_x))
-    ny = max(1, round((h + strand_px) / lat.pitch_y))
+    members = list(members)
+    x, y = int(op.x0[members].min()), int(op.y0[members].min())
+    w = int((op.x0[members] + op.bw[members]).max()) - x
+    h = int((op.y0[members] + op.bh[members]).max()) - y
     inside = np.zeros((h, w), np.uint8)
-    cv2.drawContours(inside, [op.contours[i] for i in f.members], -1, 1, cv2.FILLED,
+    cv2.drawContours(inside, [op.contours[i] for i in members], -1, 1, cv2.FILLED,
                      offset=(-x, -y))
     box = flat[y:y + h, x:x + w]
     if box.shape != inside.shape or not inside.any():
         return 0.0
-    reach = max(1, int(round(strand_px)))
-    levels = []
-    for vertical, n, size in ((True, nx, w), (False, ny, h)):
-        cell = (size + strand_px) / n
-        f_box, in_box = (box, inside) if vertical else (box.T, inside.T)
-        for k in range(1, n):
-            at = int(round(k * cell - 0.5 * strand_px))
-            lo, hi = max(0, at - reach), min(f_box.shape[1], at + reach + 1)
-            both = in_box[:, :lo].any(axis=1) & in_box[:, hi:].any(axis=1)
-            rows = np.flatnonzero(both)
-            if len(rows) < 4:
-                continue
-            rows = rows[len(rows) // 4:len(rows) - len(rows) // 4]
-            per_line = np.median(f_box[rows, lo:hi], axis=0)
-            body = max(1, min(len(per_line), int(round(0.5 * strand_px))))
-            levels.append(float(np.convolve(per_line, np.ones(body) / body, "valid").max()))
-    if not levels:
+    reach = max(1, int(round(0.5 * strand_px)))
+    body = max(1, int(round(0.5 * strand_px)))
+    best = -np.inf
+    for f_box, in_box in ((box, inside), (box.T, inside.T)):
+        n = f_box.shape[1]
+        has = in_box.any(axis=1)
+        first = np.where(has, in_box.argmax(axis=1), n)
+        last = np.where(has, n - 1 - in_box[:, ::-1].argmax(axis=1), -1)
+        levels = np.full(n, -np.inf)
+        for c in range(reach, n - reach):
+            rows = np.flatnonzero((first < c - reach) & (last > c + reach))
+            if len(rows) >= 4:
+                rows = rows[len(rows) // 4:len(rows) - len(rows) // 4]
+                levels[c] = np.median(f_box[rows, c])
+        ok = np.isfinite(levels)
+        if ok.sum() >= body:
+            smooth = np.convolve(np.where(ok, levels, 0), np.ones(body), "valid")
+            count = np.convolve(ok, np.ones(body), "valid")
+            mean = (smooth / np.maximum(count, 1))[count == body]
+            best = max(best, float(mean.max(initial=-np.inf)))
+    if not np.isfinite(best):
         return 0.0
-    return min(levels) - float(np.percentile(box[inside > 0], 25))
+    return best - float(np.percentile(box[inside > 0], 25))
 
 
 def _gap_hidden(box, op: Openings, lat: Lattice, seen: Appearance,
