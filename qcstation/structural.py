@@ -24,6 +24,7 @@ HIDDEN_GAP = 0.7  # merged openings whose missing yarn is hidden this much are n
 FRAYED_BODY = 0.5  # a strand beside a tear with less body than this share of a strand's is cut
 TEAR_GAP = 0.8  # merged regions closer than this share of a strand width are one tear
 STACK_GAP = 1.5  # ... and pairs of merged openings side by side, one strand apart
+TORN_AREA_SLACK = 0.6  # merged openings: each cell's area at least 0.4 of an opening's
 MAX_SHARED_CELLS = 0.2  # a read with more clear regions sharing a mesh cell is unreliable
 
 
@@ -295,7 +296,7 @@ def measure(op: Openings, px_per_mm: float, min_strand_mm: float,
     # beside it: cut, they widen the tear; there a frayed stub reaching across the gap has a
     # body of a few fibres only
     faint = _faint_strands(op, flat, strand_px)
-    cells = cells.copy()
+    cells = _by_area(op, cells, single)
     if faint is not None:  # merged or cut in the mask, parted by a faint strand in the view
         cells[[i for i in np.flatnonzero(cells > 1) if faint([i])]] = 1
         cut = _unless_faint(cut, seg, faint)
@@ -337,6 +338,18 @@ def _inner_lines(box, lat: Lattice, strand_px: float
     py = np.concatenate([np.tile(along_y, len(lines_x)), np.repeat(lines_y, len(along_x))])
     vertical = np.arange(len(px)) < len(lines_x) * len(along_y)
     return px, py, vertical
+
+
+def _by_area(op: Openings, cells: np.ndarray, single: np.ndarray) -> np.ndarray:
+    """Cells of each region no more than its area holds: openings merged by a tear are as
+    large as the openings they were and the strand between (a cell's share at least
+    1 - TORN_AREA_SLACK each); a sliver of clear bench that reaches across two cells (a torn
+    edge of fouling, a strand pushed aside by a fibre tuft) is not two openings."""
+    if not single.any():
+        return cells.copy()
+    typical = float(np.median(op.area[single]))
+    held = np.maximum(1, np.floor(op.area / typical + TORN_AREA_SLACK)).astype(np.int64)
+    return np.minimum(cells, held)
 
 
 def _unless_faint(cut: np.ndarray, seg: Segments, faint) -> np.ndarray:
