@@ -80,15 +80,24 @@ def _piece(
     d = (x - strands.centre_at(k, t)) / np.sqrt(1 + slope * slope)
     geom = np.clip(0.5 + (half - np.abs(d)) / fp, 0, 1) * inside
     a = np.clip(d / half, -1, 1)
+    fuzz = None
+    if look.fuzz is not None:  # fibres standing out of the edges: seen, but not yarn body
+        fuzz = look.fuzz_at(t, np.abs(d) - half, d, int(look.offset[axis][k])) * inside
     for cut in cuts:
-        geom[cut.removes(t, a)] = 0
-    rows, cols = np.flatnonzero(geom.any(axis=1)), np.flatnonzero(geom.any(axis=0))
+        gone = cut.removes(t, a)
+        geom[gone] = 0
+        if fuzz is not None:
+            fuzz[gone] = 0
+    seen = geom if fuzz is None else np.maximum(geom, fuzz)
+    rows, cols = np.flatnonzero(seen.any(axis=1)), np.flatnonzero(seen.any(axis=0))
     if not len(rows):
         return 0
     sub = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))  # shrink to the strand
     geom, a, t = geom[sub], a[sub], t[sub]
     factor, z = _crossing_shade(view.net, axis, k, m, t, ta, tb)
     cov = geom * look.opacity[across_index(a)]
+    if fuzz is not None:
+        cov = np.maximum(cov, fuzz[sub])
     rgb = look.strand_rgb(axis, k, t, a, factor)
     tight = (y0 + rows[0], y0 + rows[-1] + 1, x0 + cols[0], x0 + cols[-1] + 1)
     canvas.add(tight, cov.astype(np.float32), rgb, z, body=geom.astype(np.float32))
@@ -122,15 +131,20 @@ def render_knots(
     look: Look,
     cross: tuple[np.ndarray, np.ndarray],
     rng: np.random.Generator,
+    scale: float = 1.0,
 ) -> int:
-    """A lumpy, textured knot over every intact crossing of a knotted net; returns the count."""
+    """A lumpy, textured knot over every intact crossing of a knotted net; returns the count.
+
+    `scale` makes the knots bigger (appearance families) within the same bound."""
     net = view.net
     if net.params.crossing != "knot":
         return 0
     cx, cy = cross
     p = net.params
     # lumps reach 1.15 radius at most: they stay clear of the openings' central bands
-    radius = min(rng.uniform(0.62, 0.78) * p.yarn_mm, p.yarn_mm / 2 + 0.15 * min(p.opening_mm))
+    radius = min(
+        rng.uniform(0.62, 0.78) * p.yarn_mm * scale, p.yarn_mm / 2 + 0.15 * min(p.opening_mm)
+    )
     px = view.to_px(np.stack([cx, cy], axis=-1))
     drawn = 0
     fp = view.footprint(np.array([cx.mean(), cy.mean()]))
