@@ -57,13 +57,13 @@ def texture(
 
 
 def smooth_noise(rng: np.random.Generator, w: int, h: int, sx: float, sy: float) -> np.ndarray:
-    """Unit-variance noise, correlated over about sx by sy px, float32 (h, w)."""
+    """Noise of about unit variance, correlated over about sx by sy px, float32 (h, w)."""
     cw, ch = max(int(w / max(sx, 1)), 2) + 3, max(int(h / max(sy, 1)), 2) + 3
     coarse = rng.standard_normal((ch, cw), dtype=np.float32)
     big = cv2.resize(coarse, (int(cw * max(sx, 1)), int(ch * max(sy, 1))),
                      interpolation=cv2.INTER_CUBIC)  # fmt: skip
-    out = big[:h, :w]
-    return out / max(float(out.std()), 1e-6)
+    return big[:h, :w]  # not renormalised: a view smaller than the correlation length
+    # would blow a gentle slope up into a strong one
 
 
 def _grid(w: int, h: int) -> tuple[np.ndarray, np.ndarray]:

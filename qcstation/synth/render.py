@@ -105,16 +105,19 @@ def render_sample(
     mix: str | None = None,
     extra_stains: int = 0,
     family: str = "classic",
+    style: Style | None = None,
 ) -> Sample:
     """Render one net photo; everything random comes from `rng` (`mix`, `extra_stains`: see
     draw_plan). `family` names the appearance family (families.FAMILIES) the look is drawn
-    from; `classic` draws exactly what the renderer always drew."""
+    from; `classic` draws exactly what the renderer always drew. `style` replaces the drawn
+    look of a family other than classic (for checks that change one thing)."""
     fam = get_family(family)
     kind = bench or str(rng.choice(fam.benches))
     setup = draw_bench(rng, kind)
     plan = plan or draw_plan(rng, setup.backlit, mix, extra_stains)
     params = draw_params(rng, spec)
-    style = draw_style(rng, fam)
+    drawn = draw_style(rng, fam)
+    style = style if style is not None and drawn is not None else drawn
     if style is not None:
         params = style.net_params(params, spec)
     net = build_net(params, rng, view_border(*camera.pixel_to_plane()))

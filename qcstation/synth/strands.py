@@ -20,9 +20,16 @@ _ALONG = 5  # samples along a piece for its bounding box
 def render_strands(
     canvas: Canvas, view: View, look: Look, cross: tuple[np.ndarray, np.ndarray]
 ) -> int:
-    """Composite every strand piece (crossing to crossing) in view; returns the pieces drawn."""
+    """Composite every strand piece (crossing to crossing) in view; returns the pieces drawn.
+
+    Edge fuzz goes to a layer laid over the strands afterwards, so that it is seen but never
+    hides yarn body from the label map (fuzz is no yarn body)."""
     net = view.net
     drawn = 0
+    fuzz = None
+    if look.fuzz is not None:
+        h, w = canvas.alpha.shape
+        fuzz = (np.zeros((h, w, 3), np.float32), np.zeros((h, w), np.float32))
     for axis in ("h", "v"):
         tc = cross[1].T if axis == "v" else cross[0]  # (S, M) crossing positions along strands
         boxes, scales = _piece_boxes(view, axis, tc)
@@ -32,8 +39,11 @@ def render_strands(
                 box = boxes[k][m]
                 if box is not None:
                     drawn += _piece(
-                        canvas, view, look, axis, k, m, tc[k], cuts, box, float(scales[k, m])
-                    )
+                        canvas, view, look, axis, k, m, tc[k], cuts, box, float(scales[k, m]),
+                        fuzz,
+                    )  # fmt: skip
+    if fuzz is not None:
+        canvas.overlay(*fuzz)
     return drawn
 
 
@@ -66,6 +76,7 @@ def _piece(
     cuts: list,
     box: Box,
     fp: float,
+    fuzz_layer: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> int:
     y0, y1, x0, x1 = box
     strands = view.net.strands(axis)
@@ -96,10 +107,14 @@ def _piece(
     geom, a, t = geom[sub], a[sub], t[sub]
     factor, z = _crossing_shade(view.net, axis, k, m, t, ta, tb)
     cov = geom * look.opacity[across_index(a)]
-    if fuzz is not None:
-        cov = np.maximum(cov, fuzz[sub])
     rgb = look.strand_rgb(axis, k, t, a, factor)
     tight = (y0 + rows[0], y0 + rows[-1] + 1, x0 + cols[0], x0 + cols[-1] + 1)
+    if fuzz is not None and fuzz_layer is not None:
+        f = fuzz[sub]
+        premult, alpha = (layer[tight[0] : tight[1], tight[2] : tight[3]] for layer in fuzz_layer)
+        premult *= (1 - f)[..., None]
+        premult += rgb * (1.1 * f)[..., None]  # loose fibres catch more light than the body
+        alpha += f * (1 - alpha)
     canvas.add(tight, cov.astype(np.float32), rgb, z, body=geom.astype(np.float32))
     return 1
 
