@@ -13,6 +13,7 @@ from .domain import APPEARANCE_TYPES, DEFECT_TYPES, STRUCTURAL_TYPES, Inspection
 VERDICTS = ("pass", "fail", "error")
 MATCH_OVERLAP = 0.3  # a found defect matches a true one of its type when the overlap
 # (intersection over the smaller box) reaches this
+FAMILY = "family "  # prefix of the per-family tallies (sets of several appearance families)
 
 
 @dataclass
@@ -80,11 +81,16 @@ def add(t: Tally, truth: dict, result: Inspection) -> None:
 
 
 def evaluate(pairs: Iterable[tuple[dict, Inspection]]) -> dict[str, Tally]:
-    """Tallies for all images ("all") and per bench set-up."""
+    """Tallies for all images ("all"), per bench set-up, and per appearance family
+    ("family NAME") when the images come from several."""
+    pairs = list(pairs)
+    several = len({t.get("family", "classic") for t, _ in pairs}) > 1
     tallies: dict[str, Tally] = defaultdict(Tally)
     for truth, result in pairs:
         add(tallies["all"], truth, result)
         add(tallies[truth.get("bench", "?")], truth, result)
+        if several:
+            add(tallies[FAMILY + truth.get("family", "classic")], truth, result)
     return dict(tallies)
 
 
@@ -117,7 +123,8 @@ def summary(t: Tally) -> dict:
 
 def format_table(tallies: dict[str, Tally]) -> str:
     """The accuracy table as Markdown (printed by `qcstation eval`, pasted in the README)."""
-    groups = ["all"] + sorted(k for k in tallies if k != "all")
+    families = sorted(k for k in tallies if k.startswith(FAMILY))
+    groups = ["all"] + sorted(k for k in tallies if k != "all" and k not in families) + families
     s = {g: summary(tallies[g]) for g in groups}
     lines = ["| set-up | images | verdict acc. | structural-only verdict acc. | mesh MAE mm | "
              "mesh max err mm | structural recall | structural FP/img | median ms |",
@@ -136,12 +143,26 @@ def format_table(tallies: dict[str, Tally]) -> str:
         r = a["recall"][k]
         lines.append(f"| {k} | {a['true'][k]} | {_share(r)} | "
                      f"{a['fp_per_image'][k]:.3f} |")
+    if families:
+        lines += ["", *_family_defects({g: s[g] for g in families})]
     lines += ["", "| truth \\ predicted | pass | fail | error |", "|---|---:|---:|---:|"]
     for tv in VERDICTS:
         row = a["confusion"][tv]
         lines.append(f"| {tv} | {row['pass']} | {row['fail']} | {row['error']} |")
     lines.append(f"\nunusable images that passed: {a['unusable_passed']}")
     return "\n".join(lines)
+
+
+def _family_defects(s: dict[str, dict]) -> list[str]:
+    """Recall (true count) and false positives per image of each defect type, per family."""
+    names = [g.removeprefix(FAMILY) for g in s]
+    lines = ["| defect type | " + " | ".join(f"{n} recall (true) | {n} FP/img" for n in names)
+             + " |", "|---|" + "---:|---:|" * len(names)]  # fmt: skip
+    for k in DEFECT_TYPES:
+        cells = [f"{_share(v['recall'][k])} ({v['true'][k]}) | {v['fp_per_image'][k]:.2f}"
+                 for v in s.values()]  # fmt: skip
+        lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _share(v: float | None) -> str:
