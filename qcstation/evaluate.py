@@ -23,6 +23,7 @@ class Tally:
     images: int = 0
     confusion: Counter = field(default_factory=Counter)  # (truth, predicted) -> n
     mesh_err: list[float] = field(default_factory=list)  # |error| of mean w and mean h, mm
+    mesh_bias: list[float] = field(default_factory=list)  # the same errors, signed
     true_defects: Counter = field(default_factory=Counter)
     found: Counter = field(default_factory=Counter)  # true defects matched, by type
     false_pos: Counter = field(default_factory=Counter)
@@ -68,8 +69,10 @@ def add(t: Tally, truth: dict, result: Inspection) -> None:
     t.times_ms.append(result.timing_ms.get("total", float("nan")))
     tm, rm = truth.get("mesh"), result.mesh
     if tm and rm and truth["verdict"] != "error":
-        t.mesh_err.append(abs(rm.opening_w_mm.mean - tm["opening_w_mm"]["mean"]))
-        t.mesh_err.append(abs(rm.opening_h_mm.mean - tm["opening_h_mm"]["mean"]))
+        for axis in ("opening_w_mm", "opening_h_mm"):
+            signed = getattr(rm, axis).mean - tm[axis]["mean"]
+            t.mesh_bias.append(signed)
+            t.mesh_err.append(abs(signed))
     true_defects = truth.get("defects", [])
     t.true_defects.update(d["type"] for d in true_defects)
     matched, fp = match_defects(true_defects, [d.to_json() for d in result.defects])
@@ -107,6 +110,7 @@ def summary(t: Tally) -> dict:
         "unusable_passed": t.confusion[("error", "pass")],
         "mesh_mae_mm": float(err.mean()) if err.size else float("nan"),
         "mesh_max_err_mm": float(err.max()) if err.size else float("nan"),
+        "mesh_bias_mm": float(np.mean(t.mesh_bias)) if t.mesh_bias else float("nan"),
         "mesh_within_1mm": float((err <= 1.0).mean()) if err.size else float("nan"),
         "structural_recall": (sum(t.found[k] for k in STRUCTURAL_TYPES) / s_true
                               if s_true else None),
@@ -127,14 +131,14 @@ def format_table(tallies: dict[str, Tally]) -> str:
     groups = ["all"] + sorted(k for k in tallies if k != "all" and k not in families) + families
     s = {g: summary(tallies[g]) for g in groups}
     lines = ["| set-up | images | verdict acc. | structural-only verdict acc. | mesh MAE mm | "
-             "mesh max err mm | structural recall | structural FP/img | median ms |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "mesh bias mm | mesh max err mm | structural recall | structural FP/img | median ms |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for g in groups:
         v = s[g]
         lines.append(
             f"| {g} | {v['images']} | {v['verdict_accuracy']:.1%} | "
             f"{_share(v['structural_verdict_accuracy'])} | {v['mesh_mae_mm']:.3f} | "
-            f"{v['mesh_max_err_mm']:.2f} | {_share(v['structural_recall'])} | "
+            f"{v['mesh_bias_mm']:+.3f} | {v['mesh_max_err_mm']:.2f} | {_share(v['structural_recall'])} | "
             f"{v['structural_fp_per_image']:.3f} | {v['median_ms']:.0f} |")
     a = s["all"]
     lines += ["", "| defect type | true | recall | false positives / image |",

@@ -191,10 +191,31 @@ def irregular_findings(op: Openings, lat: Lattice, measured: np.ndarray) -> list
             side = np.sign(off)
             both = (side * grow[:, :-1] > IRREGULAR_SIDE) & (-side * grow[:, 1:] > IRREGULAR_SIDE)
             hit = ok & (np.abs(off) > limit) & both
+        run = _bowed_run(width, ok, median)  # a strand bowed over several crossings
+        hit |= run
+        off = np.where(run & (np.abs(off) < limit), limit, off)
         for ends in (a[hit], b[hit]):
             flagged[ends] = True
             score[ends] = np.maximum(score[ends], np.minimum(1.0, 0.5 * np.abs(off[hit]) / limit))
     return _group(op, lat, flagged, score) if flagged.any() else []
+
+
+def _bowed_run(width: np.ndarray, ok: np.ndarray, median: float) -> np.ndarray:
+    """Segments of a strand bowed over several crossings, judged by the openings it makes:
+    the opening on one side wider than the openings along its row (their median over
+    IRREGULAR_ROWS on each side) and the one on the other side narrower, each by
+    IRREGULAR_SIDE of the median opening, on two or more consecutive segments of the strand
+    with the bow to the same side. The strand's own course moves with a long bow; the rows of
+    openings across it do not. `width` is (strands along, openings across)."""
+    across = np.nan_to_num(width - _course(width.T, IRREGULAR_ROWS).T) / median
+    side = np.sign(across[:, :-1])
+    opp = (ok & (side * across[:, :-1] > IRREGULAR_SIDE)
+           & (-side * across[:, 1:] > IRREGULAR_SIDE))
+    same = np.zeros(opp.shape, bool)
+    same[1:] = opp[:-1] & opp[1:] & (side[:-1] == side[1:])  # with the segment before
+    run = same.copy()
+    run[:-1] |= same[1:]  # ... or with the one after
+    return run
 
 
 def _course(pos: np.ndarray, k: int) -> np.ndarray:
