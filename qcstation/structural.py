@@ -19,6 +19,8 @@ MERGED_REACH = 0.3  # a region spans n cells once its box reaches n - this many 
 IRREGULAR_SHIFT = 0.22  # a strand segment off its strand's course by this share of an opening
 IRREGULAR_ROWS = 3  # the course: the strand's median over this many segments on each side
 IRREGULAR_SIDE = 0.18  # ... and the openings beside it wider / narrower by this share
+IRREGULAR_RUN_SIDE = 0.25  # a bow over crossings: openings along it wider / narrower by this
+IRREGULAR_RUN_SPREAD = 4.0  # ... and by this many robust std of the openings in view
 COVERING = ("foreign_matter", "loose_fibres")  # defects that lie over openings, hiding them
 HIDDEN_GAP = 0.7  # merged openings whose missing yarn is hidden this much are not reported
 FRAYED_BODY = 0.5  # a strand beside a tear with less body than this share of a strand's is cut
@@ -204,13 +206,20 @@ def _bowed_run(width: np.ndarray, ok: np.ndarray, median: float) -> np.ndarray:
     """Segments of a strand bowed over several crossings, judged by the openings it makes:
     the opening on one side wider than the openings along its row (their median over
     IRREGULAR_ROWS on each side) and the one on the other side narrower, each by
-    IRREGULAR_SIDE of the median opening, on two or more consecutive segments of the strand
-    with the bow to the same side. The strand's own course moves with a long bow; the rows of
+    IRREGULAR_RUN_SIDE of the median opening, on two or more consecutive segments of the strand
+    with the bow to the same side, and beyond IRREGULAR_RUN_SPREAD times the spread of the
+    openings over the view. The strand's own course moves with a long bow; the rows of
     openings across it do not. `width` is (strands along, openings across)."""
-    across = np.nan_to_num(width - _course(width.T, IRREGULAR_ROWS).T) / median
+    dev = (width - _course(width.T, IRREGULAR_ROWS).T) / median
+    known = dev[np.isfinite(dev)]
+    if len(known) < 8:
+        return np.zeros(ok.shape, bool)
+    # a hand-made net's openings vary: a bow must stand out of that spread too
+    spread = 1.4826 * float(np.median(np.abs(known - np.median(known))))
+    limit = max(IRREGULAR_RUN_SIDE, IRREGULAR_RUN_SPREAD * spread)
+    across = np.nan_to_num(dev)
     side = np.sign(across[:, :-1])
-    opp = (ok & (side * across[:, :-1] > IRREGULAR_SIDE)
-           & (-side * across[:, 1:] > IRREGULAR_SIDE))
+    opp = ok & (side * across[:, :-1] > limit) & (-side * across[:, 1:] > limit)
     same = np.zeros(opp.shape, bool)
     same[1:] = opp[:-1] & opp[1:] & (side[:-1] == side[1:])  # with the segment before
     run = same.copy()
