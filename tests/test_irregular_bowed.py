@@ -11,8 +11,8 @@ import pytest
 from netimg import grid_net, ideal_calibration
 
 from qcstation.pipeline import Inspector
-from qcstation.spec import load_spec
 from qcstation.resources import shipped
+from qcstation.spec import load_spec
 
 S = 4.0  # px per mm
 YARN = (40, 70, 110)
