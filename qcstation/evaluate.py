@@ -138,7 +138,8 @@ def format_table(tallies: dict[str, Tally]) -> str:
         lines.append(
             f"| {g} | {v['images']} | {v['verdict_accuracy']:.1%} | "
             f"{_share(v['structural_verdict_accuracy'])} | {v['mesh_mae_mm']:.3f} | "
-            f"{v['mesh_bias_mm']:+.3f} | {v['mesh_max_err_mm']:.2f} | {_share(v['structural_recall'])} | "
+            f"{v['mesh_bias_mm']:+.3f} | {v['mesh_max_err_mm']:.2f} | "
+            f"{_share(v['structural_recall'])} | "
             f"{v['structural_fp_per_image']:.3f} | {v['median_ms']:.0f} |")
     a = s["all"]
     lines += ["", "| defect type | true | recall | false positives / image |",
