@@ -17,6 +17,7 @@ import numpy as np
 
 REACH = (0.6, 1.4)  # a neighbour's centre lies this many pitches away along the axis
 SLANT = 0.5  # ... and at most this share of that distance across it
+LOCAL_PAIRS = 6  # the local pitch: from this many pairs of neighbours nearest an opening
 
 
 def link_cells(cx: np.ndarray, cy: np.ndarray, pitch_x: float, pitch_y: float,
@@ -165,4 +166,30 @@ def neighbour_pitch(cx: np.ndarray, cy: np.ndarray, opening_px: float
         first = np.ones(len(aa), bool)
         first[1:] = aa[1:] != aa[:-1]
         out.append(float(np.median(d[first])))
+    return out[0], out[1]
+
+
+def local_pitch(cx: np.ndarray, cy: np.ndarray, row: np.ndarray, col: np.ndarray,
+                grid: np.ndarray, regular: np.ndarray, pitch: tuple[float, float]
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The pitch (x, y) around each opening: the median spacing of the LOCAL_PAIRS pairs of
+    neighbouring regular openings (next to each other on the lattice) nearest to it; the
+    view's pitch where there are fewer than 3 pairs."""
+    out = []
+    for axis, (dr, dc) in enumerate(((0, 1), (1, 0))):
+        a = grid[:grid.shape[0] - dr, :grid.shape[1] - dc].ravel()
+        b = grid[dr:, dc:].ravel()
+        ok = (a >= 0) & (b >= 0)
+        a, b = a[ok], b[ok]
+        ok = regular[a] & regular[b]
+        a, b = a[ok], b[ok]
+        result = np.full(len(cx), pitch[axis])
+        if len(a) >= 3:
+            step = (cx[b] - cx[a]) if axis == 0 else (cy[b] - cy[a])
+            mx, my = 0.5 * (cx[a] + cx[b]), 0.5 * (cy[a] + cy[b])
+            d2 = ((cx[:, None] - mx) / pitch[0]) ** 2 + ((cy[:, None] - my) / pitch[1]) ** 2
+            k = min(LOCAL_PAIRS, len(a))
+            nearest = np.argpartition(d2, k - 1, axis=1)[:, :k]
+            result = np.median(step[nearest], axis=1)
+        out.append(result)
     return out[0], out[1]

@@ -11,6 +11,7 @@ import numpy as np
 from . import mesh, segment
 from .domain import MeshStats, Stat
 from .errors import ImageError
+from .lattice import local_pitch
 from .mesh import Lattice, Openings, Segments
 
 STACK_OVERLAP = 0.7  # two 2-cell regions side by side overlap by this share of their length
@@ -75,14 +76,17 @@ class Appearance:
 
 def merged_cells(op: Openings, lat: Lattice) -> np.ndarray:
     """How many lattice cells each opening spans (1 for a regular opening), from its box in
-    pitches. Two merged openings reach 1.9-2.1 pitches; the wide opening beside a bowed
-    strand (irregular mesh) reaches about 1.5, and is not two cells."""
+    local pitches (lattice.local_pitch: cells seen larger at the near side of a slanted view
+    are not merged ones). Two merged openings reach 1.9-2.1 pitches; the wide opening beside
+    a bowed strand (irregular mesh) reaches about 1.5, and is not two cells."""
     reg = np.ones(len(op), bool)
     for _ in range(2):  # the strand estimate uses the regular openings found so far
         strand_x = lat.pitch_x - np.median(op.span_w[reg])
         strand_y = lat.pitch_y - np.median(op.span_h[reg])
-        nx = np.maximum(1, np.floor((op.bw + strand_x) / lat.pitch_x + MERGED_REACH))
-        ny = np.maximum(1, np.floor((op.bh + strand_y) / lat.pitch_y + MERGED_REACH))
+        px, py = local_pitch(op.cx, op.cy, lat.row, lat.col, lat.grid, reg,
+                             (lat.pitch_x, lat.pitch_y))
+        nx = np.maximum(1, np.floor((op.bw + strand_x * px / lat.pitch_x) / px + MERGED_REACH))
+        ny = np.maximum(1, np.floor((op.bh + strand_y * py / lat.pitch_y) / py + MERGED_REACH))
         cells = (nx * ny).astype(np.int64)
         reg = cells == 1
     return cells
