@@ -23,6 +23,8 @@ IRREGULAR_SIDE = 0.18  # ... and the openings beside it wider / narrower by this
 IRREGULAR_RUN_SIDE = 0.25  # a bow over crossings: openings along it wider / narrower by this
 IRREGULAR_RUN_SPREAD = 4.0  # ... and by this many robust std of the openings in view
 COVERING = ("foreign_matter", "loose_fibres")  # defects that lie over openings, hiding them
+SEEN_WHOLE = 0.85  # an opening under a covering finding with this share of a typical opening's
+# area is seen whole, and measured
 HIDDEN_GAP = 0.7  # merged openings whose missing yarn is hidden this much are not reported
 FRAYED_BODY = 0.5  # a strand beside a tear with less body than this share of a strand's is cut
 TEAR_GAP = 0.8  # merged regions closer than this share of a strand width are one tear
@@ -319,7 +321,12 @@ def measure(op: Openings, px_per_mm: float, min_strand_mm: float,
     cells = merged_cells(op, lat)
     single = (cells == 1) & ~fragments(op, cells)
     appearance = seen.findings if seen else []
-    regular = single & ~_under(op, [f.box for f in appearance if f.type in COVERING])
+    # an opening seen whole (an opening's area) is not hidden by what the model saw around it:
+    # a finding's box can reach far past what lies on the net
+    covered = _under(op, [f.box for f in appearance if f.type in COVERING])
+    if covered.any() and single.any():
+        covered &= op.area < SEEN_WHOLE * float(np.median(op.area[single]))
+    regular = single & ~covered
     a, b, vertical = mesh.neighbour_pairs(lat, single)
     seg = mesh.strand_segments(op, a, b, vertical, 0.5 * (lat.pitch_x + lat.pitch_y))
     cut = cut_segments(seg, segment.HAIR_MM * s)
