@@ -191,13 +191,17 @@ def irregular_findings(op: Openings, lat: Lattice, measured: np.ndarray) -> list
         width = np.full(g.shape, np.nan)
         width[g >= 0] = span[g[g >= 0]]
         median = float(np.median(span[measured]))
-        limit = IRREGULAR_SHIFT * median
-        grow = np.nan_to_num(width - _course(width, IRREGULAR_ROWS)) / median
+        grow_raw = (width - _course(width, IRREGULAR_ROWS)) / median
+        # a noisy read (fouling in the openings, a slanted view) spreads every opening: a
+        # displaced strand must stand out of that spread as well
+        side_limit = max(IRREGULAR_SIDE, IRREGULAR_RUN_SPREAD * _spread(grow_raw))
+        limit = max(IRREGULAR_SHIFT, side_limit) * median
+        grow = np.nan_to_num(grow_raw)
         hit = np.zeros(ok.shape, bool)
         for _ in range(2):  # the course again without the displaced segments found first
             off = np.nan_to_num(pos - _course(np.where(hit, np.nan, pos), IRREGULAR_ROWS))
             side = np.sign(off)
-            both = (side * grow[:, :-1] > IRREGULAR_SIDE) & (-side * grow[:, 1:] > IRREGULAR_SIDE)
+            both = (side * grow[:, :-1] > side_limit) & (-side * grow[:, 1:] > side_limit)
             hit = ok & (np.abs(off) > limit) & both
         run = _bowed_run(width, ok, median)  # a strand bowed over several crossings
         hit |= run
@@ -206,6 +210,14 @@ def irregular_findings(op: Openings, lat: Lattice, measured: np.ndarray) -> list
             flagged[ends] = True
             score[ends] = np.maximum(score[ends], np.minimum(1.0, 0.5 * np.abs(off[hit]) / limit))
     return _group(op, lat, flagged, score) if flagged.any() else []
+
+
+def _spread(dev: np.ndarray) -> float:
+    """Robust standard deviation (from the median absolute deviation) of the finite values."""
+    known = dev[np.isfinite(dev)]
+    if len(known) < 8:
+        return 0.0
+    return 1.4826 * float(np.median(np.abs(known - np.median(known))))
 
 
 def _bowed_run(width: np.ndarray, ok: np.ndarray, median: float) -> np.ndarray:
@@ -217,12 +229,10 @@ def _bowed_run(width: np.ndarray, ok: np.ndarray, median: float) -> np.ndarray:
     openings over the view. The strand's own course moves with a long bow; the rows of
     openings across it do not. `width` is (strands along, openings across)."""
     dev = (width - _course(width.T, IRREGULAR_ROWS).T) / median
-    known = dev[np.isfinite(dev)]
-    if len(known) < 8:
+    if np.isfinite(dev).sum() < 8:
         return np.zeros(ok.shape, bool)
     # a hand-made net's openings vary: a bow must stand out of that spread too
-    spread = 1.4826 * float(np.median(np.abs(known - np.median(known))))
-    limit = max(IRREGULAR_RUN_SIDE, IRREGULAR_RUN_SPREAD * spread)
+    limit = max(IRREGULAR_RUN_SIDE, IRREGULAR_RUN_SPREAD * _spread(dev))
     across = np.nan_to_num(dev)
     side = np.sign(across[:, :-1])
     opp = ok & (side * across[:, :-1] > limit) & (-side * across[:, 1:] > limit)
