@@ -77,10 +77,16 @@ class Appearance:
 
 
 def merged_cells(op: Openings, lat: Lattice) -> np.ndarray:
-    """How many lattice cells each opening spans (1 for a regular opening), from its box in
-    local pitches (lattice.local_pitch: cells seen larger at the near side of a slanted view
-    are not merged ones). Two merged openings reach 1.9-2.1 pitches; the wide opening beside
-    a bowed strand (irregular mesh) reaches about 1.5, and is not two cells."""
+    """How many lattice cells each opening spans (1 for a regular opening): merged_shape."""
+    nx, ny = merged_shape(op, lat)
+    return nx * ny
+
+
+def merged_shape(op: Openings, lat: Lattice) -> tuple[np.ndarray, np.ndarray]:
+    """How many lattice cells each opening spans across and along, from its box in local
+    pitches (lattice.local_pitch: cells seen larger at the near side of a slanted view are not
+    merged ones). Two merged openings reach 1.9-2.1 pitches; the wide opening beside a bowed
+    strand (irregular mesh) reaches about 1.5, and is not two cells."""
     reg = np.ones(len(op), bool)
     for _ in range(2):  # the strand estimate uses the regular openings found so far
         strand_x = lat.pitch_x - np.median(op.span_w[reg])
@@ -89,9 +95,8 @@ def merged_cells(op: Openings, lat: Lattice) -> np.ndarray:
                              (lat.pitch_x, lat.pitch_y))
         nx = np.maximum(1, np.floor((op.bw + strand_x * px / lat.pitch_x) / px + MERGED_REACH))
         ny = np.maximum(1, np.floor((op.bh + strand_y * py / lat.pitch_y) / py + MERGED_REACH))
-        cells = (nx * ny).astype(np.int64)
-        reg = cells == 1
-    return cells
+        reg = nx * ny == 1
+    return nx.astype(np.int64), ny.astype(np.int64)
 
 
 def fragments(op: Openings, cells: np.ndarray) -> np.ndarray:
@@ -349,7 +354,8 @@ def measure(op: Openings, px_per_mm: float, min_strand_mm: float,
     faint = _faint_strands(op, flat, strand_px)
     cells = _by_area(op, cells, single)
     if faint is not None:  # merged or cut in the mask, parted by a faint strand in the view
-        cells[[i for i in np.flatnonzero(cells > 1) if faint([i])]] = 1
+        nx, ny = merged_shape(op, lat)
+        cells[[i for i in np.flatnonzero(cells > 1) if faint([i], (nx[i], ny[i]))]] = 1
         cut = _unless_faint(cut, seg, faint)
     joins = (seg.a[cut], seg.b[cut])
     torn = np.flatnonzero(cells > 1)
@@ -407,7 +413,8 @@ def _unless_faint(cut: np.ndarray, seg: Segments, faint) -> np.ndarray:
     """`cut` less the segments that a faint strand still parts."""
     out = cut.copy()
     for k in np.flatnonzero(cut):
-        out[k] = not faint([int(seg.a[k]), int(seg.b[k])])
+        shape = (2, 1) if seg.vertical[k] else (1, 2)  # a vertical strand parts left and right
+        out[k] = not faint([int(seg.a[k]), int(seg.b[k])], shape)
     return out
 
 
@@ -419,19 +426,23 @@ def _faint_strands(op: Openings, flat: np.ndarray | None, strand_px: float):
         return None
     step = segment.strand_step(False)
 
-    def faint(members) -> bool:
-        return _strand_level(members, op, flat, strand_px) >= step
+    def faint(members, shape) -> bool:
+        return _strand_level(members, shape, op, flat, strand_px) >= step
 
     return faint
 
 
-def _strand_level(members, op: Openings, flat: np.ndarray, strand_px: float) -> float:
-    """How far a strand still shows, above the openings' own score, across the openings
-    `members` (one merged region, or two joined by a cut): along each line across them (both
-    axes) over the stretch where they lie on both sides of it, the median flattened score of
-    its central half; averaged over half a strand's width (a strand's body is that wide,
-    fibres lying along a cut are single lines); the highest; less the lower quartile of the
-    score over the openings.
+def _strand_level(members, shape: tuple[int, int], op: Openings, flat: np.ndarray,
+                  strand_px: float) -> float:
+    """How far the strands that should part the openings `members` (one merged region of
+    `shape` cells across x along, or two openings joined by a cut) still show, above the
+    openings' own score: the least, over the inner lattice lines, of how far each shows.
+
+    A line shows as much as the best band half a strand wide (a strand's body is that wide;
+    fibres lying along a cut are single lines) within its cell-wide window: the band's median
+    flattened score over the central half of the stretch where the openings lie on both sides
+    of it. Every inner line must show: a 2 x 2 tear with one strand hanging into it is still
+    a tear along the other line.
 
     A strand blurred by motion or seen through murky water stays a band of yarn-coloured
     light though the edge rule cuts it into dashes; a cut leaves the bench there but for a few
@@ -448,27 +459,41 @@ def _strand_level(members, op: Openings, flat: np.ndarray, strand_px: float) -> 
         return 0.0
     reach = max(1, int(round(0.5 * strand_px)))
     body = max(1, int(round(0.5 * strand_px)))
-    best = -np.inf
-    for f_box, in_box in ((box, inside), (box.T, inside.T)):
-        n = f_box.shape[1]
-        has = in_box.any(axis=1)
-        first = np.where(has, in_box.argmax(axis=1), n)
-        last = np.where(has, n - 1 - in_box[:, ::-1].argmax(axis=1), -1)
-        levels = np.full(n, -np.inf)
-        for c in range(reach, n - reach):
-            rows = np.flatnonzero((first < c - reach) & (last > c + reach))
-            if len(rows) >= 4:
-                rows = rows[len(rows) // 4:len(rows) - len(rows) // 4]
-                levels[c] = np.median(f_box[rows, c])
-        ok = np.isfinite(levels)
-        if ok.sum() >= body:
-            smooth = np.convolve(np.where(ok, levels, 0), np.ones(body), "valid")
-            count = np.convolve(ok, np.ones(body), "valid")
-            mean = (smooth / np.maximum(count, 1))[count == body]
-            best = max(best, float(mean.max(initial=-np.inf)))
-    if not np.isfinite(best):
+    shows = []
+    for f_box, in_box, n in ((box, inside, shape[0]), (box.T, inside.T, shape[1])):
+        if n < 2:
+            continue
+        level = _line_levels(f_box, in_box, reach, body)
+        cell = f_box.shape[1] / n
+        for k in range(1, n):
+            window = level[int(k * cell - 0.5 * cell):int(k * cell + 0.5 * cell)]
+            shows.append(float(window.max()) if window.size else -np.inf)
+    if not shows or not np.isfinite(min(shows)):
         return 0.0
-    return best - float(np.percentile(box[inside > 0], 25))
+    return min(shows) - float(np.percentile(box[inside > 0], 25))
+
+
+def _line_levels(f_box: np.ndarray, in_box: np.ndarray, reach: int, body: int) -> np.ndarray:
+    """For each column of `f_box`, the mean over `body` columns around it of the median score
+    over the central half of the rows where `in_box` lies on both sides (-inf: none)."""
+    n = f_box.shape[1]
+    has = in_box.any(axis=1)
+    first = np.where(has, in_box.argmax(axis=1), n)
+    last = np.where(has, n - 1 - in_box[:, ::-1].argmax(axis=1), -1)
+    levels = np.full(n, -np.inf)
+    for c in range(reach, n - reach):
+        rows = np.flatnonzero((first < c - reach) & (last > c + reach))
+        if len(rows) >= 4:
+            rows = rows[len(rows) // 4:len(rows) - len(rows) // 4]
+            levels[c] = np.median(f_box[rows, c])
+    ok = np.isfinite(levels)
+    out = np.full(n, -np.inf)
+    if ok.sum() >= body:
+        smooth = np.convolve(np.where(ok, levels, 0), np.ones(body), "same")
+        count = np.convolve(ok, np.ones(body), "same")
+        good = count >= body
+        out[good] = smooth[good] / count[good]
+    return out
 
 
 def _gap_hidden(box, op: Openings, lat: Lattice, seen: Appearance,
