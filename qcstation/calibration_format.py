@@ -18,15 +18,21 @@ from pydantic import (
 
 from .domain import Calibration
 from .errors import CalibrationError
+from .imageheader import size_problem
 
 logger = logging.getLogger(__name__)
 
 FORMAT = "qcstation-calibration/1"
 
 _Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
-_Row3 = tuple[_Finite, _Finite, _Finite]
+# matrix entries of a size a camera can have: 1e300 is no focal length
+_Entry = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-1e9, le=1e9)]
+_Row3 = tuple[_Entry, _Entry, _Entry]
 _Matrix3 = tuple[_Row3, _Row3, _Row3]
 _Count = Annotated[int, Field(strict=True, ge=1, le=100_000)]
+# the bench scale of any plausible set-up: from a macro view (0.02 mm/px) to a whole net
+# seen by a small sensor (5 mm/px)
+MM_PER_PX_RANGE = (0.02, 5.0)
 
 
 class _Gauge(BaseModel):
@@ -51,12 +57,12 @@ class _CalibrationFile(BaseModel):
     board: tuple[Annotated[int, Field(strict=True, ge=2, le=100)], ...] | None = Field(
         None, min_length=2, max_length=2
     )
-    square_mm: _Finite | None = Field(None, gt=0)
+    square_mm: _Finite | None = Field(None, gt=0, le=1000)
     n_images: Annotated[int, Field(strict=True, ge=0, le=100_000)]  # 0: a hand-made camera
-    rms_px: _Finite = Field(ge=0)
-    mm_per_px: _Finite = Field(gt=0)
+    rms_px: _Finite = Field(ge=0, le=1000)
+    mm_per_px: _Finite = Field(ge=MM_PER_PX_RANGE[0], le=MM_PER_PX_RANGE[1])
     camera_matrix: _Matrix3
-    dist_coeffs: tuple[_Finite, _Finite, _Finite, _Finite, _Finite]
+    dist_coeffs: tuple[_Entry, _Entry, _Entry, _Entry, _Entry]
     plane_homography: _Matrix3
     gauge: _Gauge | None = None
 
@@ -75,6 +81,14 @@ class _CalibrationFile(BaseModel):
             raise ValueError(
                 f"{v!r} is not an ISO 8601 date-time such as 2025-01-31T09:00:00+00:00"
             ) from None
+        return v
+
+    @field_validator("image_size")
+    @classmethod
+    def _size(cls, v: tuple[int, int]) -> tuple[int, int]:
+        problem = size_problem(v)
+        if problem:
+            raise ValueError(f"the image size is out of range ({problem})")
         return v
 
     @field_validator("camera_matrix")
@@ -146,7 +160,30 @@ def calibration_from_dict(d: object, source: str = "<calibration>") -> Calibrati
         gauge_note=f.gauge.measured if f.gauge else "",
     )
     _check_horizon(cal, source)
+    _check_scale(cal, source)
     return cal
+
+
+def _check_scale(cal: Calibration, source: str) -> None:
+    """The homography's bench scale must be plausible and agree with the file's mm_per_px."""
+    k = cal.camera_matrix
+    centre = np.array([k[0, 2], k[1, 2], 1.0])
+    probe = np.array([centre, centre + [1.0, 0, 0], centre + [0, 1.0, 0]])
+    mapped = probe @ cal.plane_homography.T
+    mm = mapped[:, :2] / mapped[:, 2:]
+    scale = float(np.sqrt(np.linalg.norm(mm[1] - mm[0]) * np.linalg.norm(mm[2] - mm[0])))
+    lo, hi = MM_PER_PX_RANGE
+    if not lo <= scale <= hi:
+        raise CalibrationError(
+            f"{source}: key 'plane_homography' gives {scale:.3g} mm per pixel on the bench, "
+            f"outside the plausible {lo}-{hi}; run qcstation calibrate again."
+        )
+    if not 0.5 <= scale / cal.mm_per_px <= 2.0:
+        raise CalibrationError(
+            f"{source}: key 'plane_homography' gives {scale:.3g} mm per pixel but key "
+            f"'mm_per_px' says {cal.mm_per_px:.3g}; the file was edited, run qcstation "
+            "calibrate again."
+        )
 
 
 def _check_horizon(cal: Calibration, source: str) -> None:

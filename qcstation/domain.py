@@ -24,7 +24,7 @@ APPEARANCE_TYPES = ("foreign_matter", "stain", "loose_fibres")
 Verdict = Literal["pass", "fail", "error"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False)  # frames are compared by id, not pixels
 class Frame:
     """One picture of the bench as a source delivered it: BGR pixels with an id, the moment it
     was captured (UTC) and where it came from ("folder:/path", "simulated", "usb:0", ...)."""
@@ -34,6 +34,7 @@ class Frame:
     captured_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     source: str
     name: str | None = None  # the file name for a folder source
+    error: str | None = None  # why there are no pixels (an unreadable file): judged `error`
 
     def __post_init__(self) -> None:
         if self.captured_at.tzinfo is None:

@@ -105,11 +105,18 @@ def _banner(canvas: np.ndarray, insp: Inspection) -> np.ndarray:
 
 
 def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, colour, thick: int):
-    cv2.putText(img, text, org, FONT, scale, colour, thick, cv2.LINE_AA)
+    cv2.putText(img, ascii_text(text), org, FONT, scale, colour, thick, cv2.LINE_AA)
+
+
+def ascii_text(text: str) -> str:
+    """What the Hershey fonts can draw: other characters (a file name's Korean, an undecodable
+    byte kept as a surrogate) written as escapes, so that cv2.putText never meets them."""
+    return text.encode("ascii", "backslashreplace").decode("ascii")
 
 
 def _label(img: np.ndarray, text: str, org: tuple[int, int], scale: float, colour, thick: int):
     """Text on a dark box, readable over any background."""
+    text = ascii_text(text)
     (tw, th), base = cv2.getTextSize(text, FONT, scale, thick)
     x, y = org
     cv2.rectangle(img, (x, y - th - 4), (x + tw + 4, y + base), (20, 20, 20), cv2.FILLED)

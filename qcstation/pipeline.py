@@ -14,14 +14,14 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from . import coverage, segment, structural
 from . import mesh as meshmod
-from . import segment, structural
 from . import threads as threadlimit
 from .domain import Calibration, Defect, Frame, Inspection, ModelInfo
 from .errors import ImageError
 from .judge import judge
 from .memory import keep_large_buffers
-from .quality import check_usable
+from .quality import NO_COLOUR, check_usable, has_colour
 from .rectify import Rectifier
 from .spec import Spec
 
@@ -90,7 +90,10 @@ class Inspector:
         return other
 
     def inspect_frame(self, frame: Frame) -> tuple[Inspection, Analysis | None]:
-        """Judge one frame; the Inspection names it (`image`) and refers to it (`frame_id`)."""
+        """Judge one frame; the Inspection names it (`image`) and refers to it (`frame_id`).
+        A frame that came with an error (an unreadable file) is an `error` result."""
+        if frame.error is not None:
+            return replace(self._error(frame.label, frame.error), frame_id=frame.id), None
         inspection, analysis = self.inspect(frame.pixels, frame.label)
         return replace(inspection, frame_id=frame.id), analysis
 
@@ -121,7 +124,8 @@ class Inspector:
             raise ImageError(
                 f"only {len(op)} measurable openings in view, the spec needs at least "
                 f"{self.spec.mesh.min_openings}; lay more of the net flat under the camera")
-        seen = self.appearance(bv) if self.model else None
+        colour = has_colour(image)  # the defect model tells foreign matter by its colour
+        seen = self.appearance(bv) if self.model and colour else None
         m = structural.measure(op, bv.px_per_mm, self.spec.mesh.min_strand_mm, seen, bv.flat)
         m = replace(m, stats=m.stats.less_bias(*self.cal.opening_bias_mm))
         findings = list(m.findings) + (seen.findings if seen else [])
@@ -129,6 +133,12 @@ class Inspector:
         defects = tuple(_to_defect(f, back, self.rect, bv.px_per_mm, image.shape)
                         for f in findings)
         verdict, reasons = judge(self.spec, m.stats, defects)
+        gap = coverage.find_gap(bv.valid, op, bv.px_per_mm, [f.box for f in findings])
+        if gap is not None:
+            verdict, reasons = coverage.fail_for_gap(verdict, reasons, coverage.gap_reason(
+                gap, back, self.rect, bv.px_per_mm, image.shape))
+        if not colour:  # measured and shown, but not judged
+            verdict, reasons = "error", [NO_COLOUR, *reasons]
         insp = Inspection(image=name, verdict=verdict, reasons=tuple(reasons),
                           spec=self.spec.name, mesh=m.stats, defects=defects,
                           model=self.model.info if self.model else None,

@@ -4,10 +4,12 @@ specs, one bound on the threads, and the heap setting applied by the Inspector i
 Expected values come from the drawn nets (tests/netimg.py: strands are rectangles of known
 size) and from the kernel's own page-fault count."""
 
+import ast
 import subprocess
 import sys
 import threading
 from datetime import datetime
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -140,3 +142,34 @@ def test_an_inspector_keeps_large_buffers_whatever_started_it():
 
     assert faults("none") >= 20
     assert faults("inspector") <= 5
+
+
+PKG = Path(__file__).resolve().parents[1] / "qcstation"
+
+
+def top_level_imports(path: Path) -> set[str]:
+    """Modules imported at module level (not inside functions), first name after qcstation."""
+    names = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ImportFrom):
+            mods = [node.module or ""]
+        elif isinstance(node, ast.Import):
+            mods = [a.name for a in node.names]
+        else:
+            continue
+        for mod in mods:
+            parts = mod.split(".")
+            names.add(parts[1] if parts[0] == "qcstation" and len(parts) > 1 else parts[0])
+    return names
+
+
+@pytest.mark.parametrize("path", sorted((PKG / "station").rglob("*.py")),
+                         ids=lambda p: p.relative_to(PKG).as_posix())
+def test_the_station_does_not_load_the_renderer_or_training(path):
+    assert not top_level_imports(path) & {"synth", "train", "torch"}
+
+
+def test_only_the_opencv_source_opens_a_camera():
+    users = sorted(p.relative_to(PKG).as_posix() for p in PKG.rglob("*.py")
+                   if "VideoCapture(" in p.read_text())
+    assert users == ["station/sources/opencv.py"]

@@ -7,7 +7,7 @@ import importlib
 import logging
 import sys
 
-from ..errors import QCError
+from ..errors import OutputError, QCError
 from ..memory import keep_large_buffers
 
 # command name -> module in this package with `add_arguments(parser)` and `run(args) -> int`
@@ -48,9 +48,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return args._run(args)
+    except OutputError as e:
+        if e.closed:
+            from .outputs import silence_stdout
+
+            silence_stdout()
+        print(f"qcstation {args.command}: {e}", file=sys.stderr)
+        return 1 if e.closed else 2
     except QCError as e:
         print(f"qcstation {args.command}: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # a print of a command other than inspect's result lines
+        from .outputs import silence_stdout
+
+        silence_stdout()
+        print(f"qcstation {args.command}: the output was closed before everything was "
+              "written.", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -14,12 +14,15 @@ import numpy as np
 
 from ..calibration import (
     MIN_BOARDS,
+    TILTED_PLANE_DEG,
+    board_tilt_deg,
     calibrate_boards,
     common_size,
     find_board,
     find_boards,
     scale_calibration,
 )
+from ..calibration_format import MM_PER_PX_RANGE
 from ..calibration_io import save_calibration
 from ..domain import Calibration
 from ..errors import CalibrationError, ImageError
@@ -110,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
             "give the chessboard photos and --square-mm, or --scale MM_PER_PX --size WxH for a "
             "calibration without a chessboard."
         )
+    _check_output(args)
     names = [str(p) for p in args.images]
     images = [_read_or_skip(p) for p in args.images]
     plane_image = read_image(args.plane) if args.plane else None
@@ -129,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
     cal = calibrate_boards(found, args.board, args.square_mm, size, plane, names)
     save_calibration(cal, args.output)
     _report(cal, len(names), str(args.plane or names[0]), args.output)
+    _report_plane(board_tilt_deg(found[0] if plane is None else plane, cal),
+                  str(args.plane or names[0]), args.plane is not None)
     return 0
 
 
@@ -139,6 +145,11 @@ def _run_scale(args: argparse.Namespace) -> int:
     if args.images or args.square_mm is not None or args.plane is not None:
         raise CalibrationError("--scale makes a calibration without a chessboard; give no "
                                "photos, --square-mm or --plane with it.")
+    lo, hi = MM_PER_PX_RANGE
+    if not lo <= args.scale <= hi:
+        raise CalibrationError(f"--scale {args.scale:g} mm per px is outside {lo:g}-{hi:g}; "
+                               "give the bench scale of the photos, e.g. 0.45.")
+    _check_output(args)
     cal = scale_calibration(args.scale, args.size)
     save_calibration(cal, args.output)
     w, h = cal.image_size
@@ -156,6 +167,18 @@ def parse_size(text: str) -> tuple[int, int]:
             f"{text!r} is not an image size; write WIDTHxHEIGHT in pixels, e.g. 1280x720"
         )
     return int(m[1]), int(m[2])
+
+
+def _check_output(args: argparse.Namespace) -> None:
+    """-o must not be one of the photos: writing the calibration would destroy an input."""
+    out = args.output.resolve()
+    for p in [*args.images, *([args.plane] if args.plane else [])]:
+        if p.resolve() == out:
+            raise CalibrationError(f"-o {args.output} is one of the input photos; give a new "
+                                   "file name such as calibration/bench1.json.")
+    if out.is_dir():
+        raise CalibrationError(f"-o {args.output} is a folder; give a file name such as "
+                               f"{args.output / 'bench1.json'}.")
 
 
 def parse_board(text: str) -> tuple[int, int]:
@@ -221,3 +244,15 @@ def _report(cal: Calibration, n_given: int, plane_name: str, output: Path) -> No
             "blurred photos and check that the board is flat.",
             file=sys.stderr,
         )
+
+
+def _report_plane(tilt_deg: float, name: str, given: bool) -> None:
+    """Say which board sets the bench plane; warn where it is tilted to the camera."""
+    how = "--plane" if given else "the first image, as no --plane was given"
+    print(f"bench plane: the board in {name} ({how}), {tilt_deg:.1f} degrees to the image plane")
+    if not tilt_deg <= TILTED_PLANE_DEG:  # NaN warns too
+        advice = ("check that the camera looks straight down at the bench" if given else
+                  "if that board was not lying flat on the bench, give the photo of the board "
+                  "lying flat with --plane")
+        print(f"qcstation calibrate: warning: the bench-plane board in {name} is tilted "
+              f"{tilt_deg:.0f} degrees to the camera; {advice}.", file=sys.stderr)

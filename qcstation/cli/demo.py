@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..calibration import calibrate_images
 from ..calibration_io import save_calibration
+from ..errors import DataError
 from ..imageio import read_image
 from ..pipeline import Inspector
 from ..resources import shipped
@@ -22,6 +23,7 @@ from ..synth.dataset import write_dataset
 from .inspect_cmd import add_model_arguments, inspect_file, load_model, summary_line
 
 DEFAULT_SPEC = shipped("specs/kr-coirnet-25.toml")
+MAX_NETS = 200
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -36,6 +38,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out: Path = args.out
+    if not 1 <= args.n <= MAX_NETS:
+        raise DataError(f"--n must be between 1 and {MAX_NETS}, got {args.n}.")
+    if args.seed < 0:
+        raise DataError(f"--seed must be 0 or more, got {args.seed}.")
     model = load_model(args)  # a missing or broken model stops here, before any work
     nets = out / "nets"
     t0 = time.perf_counter()

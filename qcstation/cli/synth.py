@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from ..errors import DataError
+from ..imageheader import MAX_PIXELS, MAX_SIDE_PX
 from ..progress import Progress
 from ..resources import shipped
 
@@ -115,8 +116,9 @@ def parse_size(text: str) -> tuple[int, int]:
     if not m:
         raise DataError(f"--size {text!r} is not WxH in pixels; write it like 1600x1200.")
     w, h = int(m[1]), int(m[2])
-    if not (320 <= w <= 12000 and 240 <= h <= 12000):
-        raise DataError(f"--size {w}x{h} is out of range; use 320x240 up to 12000x12000.")
+    if not (320 <= w <= MAX_SIDE_PX and 240 <= h <= MAX_SIDE_PX and w * h <= MAX_PIXELS):
+        raise DataError(f"--size {w}x{h} is out of range; use 320x240 up to {MAX_SIDE_PX} px "
+                        f"a side and {MAX_PIXELS // 1_000_000} megapixels, what inspect reads.")
     return w, h
 
 
