@@ -68,8 +68,9 @@ def add(t: Tally, truth: dict, result: Inspection) -> None:
     t.times_ms.append(result.timing_ms.get("total", float("nan")))
     tm, rm = truth.get("mesh"), result.mesh
     if tm and rm and truth["verdict"] != "error":
-        t.mesh_err.append(abs(rm.opening_w_mm.mean - tm["opening_w_mm"]["mean"]))
-        t.mesh_err.append(abs(rm.opening_h_mm.mean - tm["opening_h_mm"]["mean"]))
+        err = (abs(rm.opening_w_mm.mean - tm["opening_w_mm"]["mean"]),
+               abs(rm.opening_h_mm.mean - tm["opening_h_mm"]["mean"]))  # fmt: skip
+        t.mesh_err.extend(e for e in err if np.isfinite(e))  # nan: nothing measured (error)
     true_defects = truth.get("defects", [])
     t.true_defects.update(d["type"] for d in true_defects)
     matched, fp = match_defects(true_defects, [d.to_json() for d in result.defects])

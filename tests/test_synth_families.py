@@ -19,7 +19,13 @@ from qcstation.domain import Inspection, MeshStats, Stat
 from qcstation.evaluate import evaluate, format_table
 from qcstation.spec import load_spec
 from qcstation.synth import draw_camera, render_sample
-from qcstation.synth.families import FAMILIES, HELD_OUT, draw_style, get_family
+from qcstation.synth.families import (
+    FAMILIES,
+    HELD_OUT,
+    MAX_YARN_TO_PITCH,
+    draw_style,
+    get_family,
+)
 from qcstation.synth.materials import MATERIALS, texture
 from qcstation.synth.net import crossings
 from qcstation.synth.render import Plan
@@ -122,9 +128,10 @@ def test_drawn_styles_stay_in_the_family_ranges(name):
     for seed in range(20):
         style = draw_style(np.random.default_rng(seed), fam)
         p = style.net_params(params, SPEC)
-        ratio = p.yarn_mm / p.pitch_mm[0]
-        lo, hi = fam.yarn_to_pitch
-        assert lo - 0.01 <= ratio <= hi + 0.01 or p.yarn_mm in (12.0, params.min_width_mm + 0.3)
+        assert p.yarn_mm / p.pitch_mm[0] <= MAX_YARN_TO_PITCH + 1e-3  # 12 mm openings
+        thickest = MAX_YARN_TO_PITCH / (1 - MAX_YARN_TO_PITCH) * 12.0
+        assert p.yarn_mm == pytest.approx(max(min(style.yarn_mm, thickest), 5.1), abs=1e-3)
+        assert fam.yarn_mm[0] <= style.yarn_mm <= fam.yarn_mm[1]
         assert p.crossing in fam.crossings and style.yarn.plies in fam.plies
         assert fam.hair[0] <= style.hair.density <= fam.hair[1]
         assert style.hair.fuzz_mm < 1.0
