@@ -201,6 +201,12 @@ def test_cli_takes_families_in_turn_and_records_them(tmp_path):
     meta = json.loads((tmp_path / "dataset.json").read_text())
     assert meta["families"] == ["golden-ply", "fabric-bench"]
     assert meta["held_out_families"] == ["fabric-bench"]
+    # a set holding a held-out family never trains a model
+    from qcstation.errors import DataError
+    from qcstation.train.data import refuse_held_out
+
+    with pytest.raises(DataError, match="held-out families fabric-bench are for eval only"):
+        refuse_held_out(tmp_path)
 
 
 def _mesh() -> MeshStats:
