@@ -25,7 +25,7 @@ Range = tuple[float, float]
 # BGR reflectance of coir yarn per colour name: (R range, G/R range, B/G range)
 COLOURS = {
     "straw": ((0.62, 0.78), (0.80, 0.88), (0.60, 0.74)),
-    "golden": ((0.50, 0.66), (0.70, 0.80), (0.38, 0.55)),
+    "golden": ((0.50, 0.66), (0.70, 0.80), (0.45, 0.60)),
     "brown": ((0.30, 0.45), (0.64, 0.74), (0.55, 0.70)),
     "dark": ((0.13, 0.25), (0.60, 0.72), (0.55, 0.75)),
 }
