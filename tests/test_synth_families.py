@@ -236,3 +236,14 @@ def test_full_size_render_time_per_family():
         start = time.perf_counter()
         render_sample(cam, np.random.default_rng([9, 0]), SPEC, family=name)
         assert time.perf_counter() - start < 4.0, name  # about 1 s on one free core
+
+
+def test_help_names_every_family():
+    import argparse
+
+    from qcstation.cli.synth import add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    text = next(a.help for a in parser._actions if "--family" in a.option_strings)
+    assert all(name in text for name in FAMILIES), text
