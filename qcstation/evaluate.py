@@ -119,8 +119,9 @@ def add(t: Tally, truth: dict, result: Inspection) -> None:
     if tm and rm and truth["verdict"] != "error":
         for axis in ("opening_w_mm", "opening_h_mm"):
             signed = getattr(rm, axis).mean - tm[axis]["mean"]
-            t.mesh_bias.append(signed)
-            t.mesh_err.append(abs(signed))
+            if np.isfinite(signed):  # nan: nothing measured (error)
+                t.mesh_bias.append(signed)
+                t.mesh_err.append(abs(signed))
     true_defects = truth.get("defects", [])
     t.true_defects.update(d["type"] for d in true_defects)
     matched, fp = match_defects(true_defects, [d.to_json() for d in result.defects])

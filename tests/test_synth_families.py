@@ -19,7 +19,13 @@ from qcstation.domain import Inspection, MeshStats, Stat
 from qcstation.evaluate import evaluate, format_table
 from qcstation.spec import load_spec
 from qcstation.synth import draw_camera, render_sample
-from qcstation.synth.families import FAMILIES, HELD_OUT, draw_style, get_family
+from qcstation.synth.families import (
+    FAMILIES,
+    HELD_OUT,
+    MAX_YARN_TO_PITCH,
+    draw_style,
+    get_family,
+)
 from qcstation.synth.materials import MATERIALS, texture
 from qcstation.synth.net import crossings
 from qcstation.synth.render import Plan
@@ -122,9 +128,10 @@ def test_drawn_styles_stay_in_the_family_ranges(name):
     for seed in range(20):
         style = draw_style(np.random.default_rng(seed), fam)
         p = style.net_params(params, SPEC)
-        ratio = p.yarn_mm / p.pitch_mm[0]
-        lo, hi = fam.yarn_to_pitch
-        assert lo - 0.01 <= ratio <= hi + 0.01 or p.yarn_mm in (12.0, params.min_width_mm + 0.3)
+        assert p.yarn_mm / p.pitch_mm[0] <= MAX_YARN_TO_PITCH + 1e-3  # 12 mm openings
+        thickest = MAX_YARN_TO_PITCH / (1 - MAX_YARN_TO_PITCH) * 12.0
+        assert p.yarn_mm == pytest.approx(max(min(style.yarn_mm, thickest), 5.1), abs=1e-3)
+        assert fam.yarn_mm[0] <= style.yarn_mm <= fam.yarn_mm[1]
         assert p.crossing in fam.crossings and style.yarn.plies in fam.plies
         assert fam.hair[0] <= style.hair.density <= fam.hair[1]
         assert style.hair.fuzz_mm < 1.0
@@ -194,6 +201,12 @@ def test_cli_takes_families_in_turn_and_records_them(tmp_path):
     meta = json.loads((tmp_path / "dataset.json").read_text())
     assert meta["families"] == ["golden-ply", "fabric-bench"]
     assert meta["held_out_families"] == ["fabric-bench"]
+    # a set holding a held-out family never trains a model
+    from qcstation.errors import DataError
+    from qcstation.train.data import refuse_held_out
+
+    with pytest.raises(DataError, match="held-out families fabric-bench are for eval only"):
+        refuse_held_out(tmp_path)
 
 
 def _mesh() -> MeshStats:
@@ -223,3 +236,14 @@ def test_full_size_render_time_per_family():
         start = time.perf_counter()
         render_sample(cam, np.random.default_rng([9, 0]), SPEC, family=name)
         assert time.perf_counter() - start < 4.0, name  # about 1 s on one free core
+
+
+def test_help_names_every_family():
+    import argparse
+
+    from qcstation.cli.synth import add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    text = next(a.help for a in parser._actions if "--family" in a.option_strings)
+    assert all(name in text for name in FAMILIES), text

@@ -114,7 +114,7 @@ def _surface_table(rng: np.random.Generator, kind: str) -> dict:
         grain=0.0,
         shadow=shadow,
         yarn_light=1.0,
-        gain_dn=float(np.clip(rng.uniform(170, 230) / max(tone), 230, 380)),
+        gain_dn=float(np.clip(rng.uniform(170, 230) / max(tone), 200, 290)),  # yarn unclipped
         vignette=rng.uniform(0.05, 0.2),
         material=kind,
         gradient=float(rng.uniform(0.03, 0.3)),

@@ -25,11 +25,11 @@ Range = tuple[float, float]
 # BGR reflectance of coir yarn per colour name: (R range, G/R range, B/G range)
 COLOURS = {
     "straw": ((0.62, 0.78), (0.80, 0.88), (0.60, 0.74)),
-    "golden": ((0.50, 0.66), (0.70, 0.80), (0.38, 0.55)),
+    "golden": ((0.50, 0.66), (0.70, 0.80), (0.45, 0.60)),
     "brown": ((0.30, 0.45), (0.64, 0.74), (0.55, 0.70)),
     "dark": ((0.13, 0.25), (0.60, 0.72), (0.55, 0.75)),
 }
-MAX_YARN_MM = 12.0
+MAX_YARN_TO_PITCH = 0.55  # the thickest yarn real nets have, relative to their pitch
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Family:
     turn: Range = (2.2, 3.4)  # length of one ply turn / yarn thickness
     groove: Range = (0.25, 0.45)  # darkening of the grooves between plies
     highlight: Range = (0.0, 0.2)  # brightness added on the ply crests
-    yarn_to_pitch: Range = (0.18, 0.35)
+    yarn_mm: Range = (4.8, 8.0)  # yarn thickness, at most MAX_YARN_TO_PITCH of the pitch
     hair: Range = (1.0, 1.5)  # strand hairs, times the classic density
     long_per_mm: Range = (0.0, 0.05)  # long stiff fibres per mm of strand
     long_max_mm: float = 8.0
@@ -83,7 +83,7 @@ class Style:
     family: str
     yarn: YarnStyle
     hair: HairStyle
-    yarn_to_pitch: float
+    yarn_mm: float
     crossing: str
     wave_mm: float
     phone: PhoneLook | None
@@ -91,8 +91,8 @@ class Style:
     def net_params(self, p: NetParams, spec: Spec) -> NetParams:
         """The classic draw with this style's yarn thickness, crossing and slack."""
         opening = np.array(p.opening_mm)
-        yarn = self.yarn_to_pitch / (1 - self.yarn_to_pitch) * float(opening.mean())
-        yarn = float(np.clip(yarn, p.min_width_mm + 0.3, MAX_YARN_MM))
+        thickest = MAX_YARN_TO_PITCH / (1 - MAX_YARN_TO_PITCH) * float(opening.min())
+        yarn = max(min(self.yarn_mm, thickest), p.min_width_mm + 0.3)
         if spec.mesh.quantity == "pitch":  # keep the drawn pitch
             opening = np.clip(opening + p.yarn_mm - yarn, 6.0, None)
         return replace(
@@ -111,7 +111,7 @@ class Style:
             "ply_turn": round(y.turn, 2),
             "groove": round(y.groove, 2),
             "highlight": round(y.highlight, 2),
-            "yarn_to_pitch": round(self.yarn_to_pitch, 3),
+            "yarn_mm": round(self.yarn_mm, 3),
             "hair_density": round(h.density, 2),
             "long_fibres_per_mm": round(h.long_per_mm, 3),
             "fuzz_per_mm": round(h.fuzz_per_mm, 1),
@@ -127,23 +127,23 @@ FAMILIES = {
     for f in (
         Family("classic", "the original look: golden-brown 2-3-ply yarn, classic hairs, the four "
                "benches, machine-vision camera", BENCHES),
-        Family("golden-ply", "thick golden 2-3-ply yarn (up to 0.55 of the pitch), bright "
+        Family("golden-ply", "thick golden 2-3-ply yarn (5-12 mm, up to 0.55 of the pitch), bright "
                "highlights on the plies and dark grooves, light fuzz; light, uneven and dark "
                "benches", ("light_table", "uneven", "dark_table", "light_table"),
                colours=("golden", "straw"), turn=(1.6, 2.6), groove=(0.45, 0.75),
-               highlight=(0.5, 1.0), yarn_to_pitch=(0.30, 0.55), hair=(0.8, 1.5),
+               highlight=(0.5, 1.0), yarn_mm=(5.0, 12.0), hair=(0.8, 1.5),
                fuzz_per_mm=(4, 10), knot_scale=(1.0, 1.15)),
         Family("dark-hairy", "dark-brown yarn with two to three times the hairs, long stiff "
                "stray fibres up to 12 mm and dense edge fuzz; mostly on the backlit panel",
                ("backlit", "light_table", "backlit", "dark_table"), colours=("dark", "brown"),
-               groove=(0.2, 0.4), highlight=(0.0, 0.2), yarn_to_pitch=(0.18, 0.35),
+               groove=(0.2, 0.4), highlight=(0.0, 0.2), yarn_mm=(4.8, 9.0),
                hair=(2.0, 3.0), long_per_mm=(0.15, 0.4), long_max_mm=12.0,
                fuzz_per_mm=(10, 25), wave_mm=(0.4, 1.2)),
         Family("cocomesh-woven", "woven over-under cocomesh: thick, loosely twisted 2-ply "
                "yarn, slack wavy strands, fuzz; light and dark tables, wood, uneven light",
                ("light_table", "dark_table", "wood", "uneven"), colours=("brown", "golden"),
                plies=(2,), turn=(3.0, 5.0), groove=(0.3, 0.6), highlight=(0.2, 0.5),
-               yarn_to_pitch=(0.25, 0.45), hair=(1.0, 2.0), long_per_mm=(0.05, 0.15),
+               yarn_mm=(6.0, 12.0), hair=(1.0, 2.0), long_per_mm=(0.05, 0.15),
                long_max_mm=10.0, fuzz_per_mm=(6, 15), crossings=("woven",),
                wave_mm=(1.0, 2.2)),
         Family("phone-camera", "a phone instead of the station camera: colour casts, "
@@ -155,14 +155,14 @@ FAMILIES = {
         Family("wide", "every training family's ranges at once, drawn per net (for training "
                "sets)", _ALL_BENCHES, colours=("straw", "golden", "brown", "dark"),
                turn=(1.6, 5.0), groove=(0.2, 0.75), highlight=(0.0, 1.0),
-               yarn_to_pitch=(0.18, 0.55), hair=(0.8, 3.0), long_per_mm=(0.0, 0.4),
+               yarn_mm=(4.8, 12.0), hair=(0.8, 3.0), long_per_mm=(0.0, 0.4),
                long_max_mm=12.0, fuzz_per_mm=(0, 25), wave_mm=(0.3, 2.2),
                knot_scale=(1.0, 1.15), phone=0.3),
         Family("knotted", "HELD OUT. knotted nets of 3-ply brown to dark yarn with big knots, "
                "highlights, hairs and fuzz; backlit panel, concrete, dark table, uneven light",
                ("backlit", "concrete", "dark_table", "uneven"),
                colours=("brown", "dark", "golden"), plies=(3,), turn=(1.8, 2.8),
-               groove=(0.4, 0.7), highlight=(0.3, 0.7), yarn_to_pitch=(0.25, 0.45),
+               groove=(0.4, 0.7), highlight=(0.3, 0.7), yarn_mm=(5.5, 11.0),
                hair=(1.5, 2.5), long_per_mm=(0.08, 0.25), long_max_mm=12.0,
                fuzz_per_mm=(8, 20), crossings=("knot",), wave_mm=(0.5, 1.5),
                knot_scale=(1.15, 1.35), held_out=True),
@@ -170,7 +170,7 @@ FAMILIES = {
                "cotton fabric and on a tarpaulin; some phone shots",
                ("fabric", "tarpaulin", "fabric", "tarpaulin"), colours=("straw", "golden"),
                plies=(2,), groove=(0.3, 0.5), highlight=(0.2, 0.5),
-               yarn_to_pitch=(0.2, 0.4), hair=(1.2, 2.2), long_per_mm=(0.03, 0.1),
+               yarn_mm=(4.8, 10.0), hair=(1.2, 2.2), long_per_mm=(0.03, 0.1),
                fuzz_per_mm=(8, 18), wave_mm=(0.5, 1.5), phone=0.3, held_out=True),
     )
 }
@@ -212,7 +212,7 @@ def draw_style(rng: np.random.Generator, family: Family) -> Style | None:
         fuzz_mm=u(family.fuzz_mm),
     )
     phone = draw_phone(rng) if rng.random() < family.phone else None
-    return Style(family.name, yarn, hair, u(family.yarn_to_pitch),
+    return Style(family.name, yarn, hair, u(family.yarn_mm),
                  str(rng.choice(family.crossings)), u(family.wave_mm), phone)  # fmt: skip
 
 

@@ -134,17 +134,7 @@ def render_sample(
     else:
         marks = _paint(rng, canvas, view, setup, cross, plan, style)
     cam = style.phone if style is not None else None
-    sensor = Sensor.draw(rng)
-    light = radiance(canvas, setup, rng, camera.px_per_mm())
-    if cam is not None:
-        sensor = replace(sensor, jpeg_quality=cam.jpeg_quality)
-        light = phone.on_light(light, cam, setup.backlit)
-    sensor = _unusable(rng, sensor, light, plan.unusable)
-    if cam is None:
-        image = expose(light, sensor, rng)
-    else:
-        noise = (sensor.read_dn, sensor.shot)
-        image = phone.develop(light * sensor.exposure, cam, sensor.defocus_px, noise, rng)
+    image, sensor = _shoot(rng, canvas, setup, camera.px_per_mm(), plan.unusable, cam)
     labels, appearance = _labels(canvas, view, marks)
     defects = [] if plan.unusable else structural + appearance
     if plan.unusable:
@@ -161,6 +151,27 @@ def render_sample(
     if style is not None:
         truth["render"]["style"] = {"surface": setup.material, **style.to_json()}
     return Sample(image, truth, labels, sensor.jpeg_quality, net)
+
+
+def _shoot(
+    rng: np.random.Generator,
+    canvas: Canvas,
+    setup: Bench,
+    px_per_mm: float,
+    unusable: str | None,
+    cam: phone.PhoneLook | None,
+) -> tuple[np.ndarray, Sensor]:
+    """Light the scene and take the photo: the station camera, or a phone (`cam`)."""
+    sensor = Sensor.draw(rng)
+    light = radiance(canvas, setup, rng, px_per_mm)
+    if cam is not None:
+        sensor = replace(sensor, jpeg_quality=cam.jpeg_quality)
+        light = phone.on_light(light, cam, setup.backlit)
+    sensor = _unusable(rng, sensor, light, unusable)
+    if cam is None:
+        return expose(light, sensor, rng), sensor
+    noise = (sensor.read_dn, sensor.shot)
+    return phone.develop(light * sensor.exposure, cam, sensor.defocus_px, noise, rng), sensor
 
 
 def _geometry_truth(

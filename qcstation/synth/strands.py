@@ -42,8 +42,10 @@ def render_strands(
                         canvas, view, look, axis, k, m, tc[k], cuts, box, float(scales[k, m]),
                         fuzz,
                     )  # fmt: skip
-    if fuzz is not None:
-        canvas.overlay(*fuzz)
+    if fuzz is not None:  # a strand passing over hides the other's fuzz
+        premult, alpha = fuzz
+        clear = 1 - canvas.body
+        canvas.overlay(premult * clear[..., None], alpha * clear)
     return drawn
 
 

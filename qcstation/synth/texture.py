@@ -41,7 +41,7 @@ class Look:
         self, s: np.ndarray, out_mm: np.ndarray, side: np.ndarray, offset: int
     ) -> np.ndarray:
         """Fuzz coverage at along s (mm), `out_mm` beyond the body edge, on side +-1."""
-        i_s = (s * (1 / TILE_MM)).astype(np.int64) + np.where(side > 0, TILE_LEN // 2, offset)
+        i_s = (s * (1 / TILE_MM)).astype(np.int64) + offset + np.where(side > 0, TILE_LEN // 2, 0)
         i_o = np.clip((out_mm * (1 / FUZZ_STEP_MM)).astype(np.int64), 0, self.fuzz.shape[1] - 1)
         return self.fuzz[i_s % TILE_LEN, i_o] * ((out_mm > 0) & (out_mm < self.fuzz_mm))
 
