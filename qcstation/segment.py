@@ -217,13 +217,6 @@ def decide(score: np.ndarray, grey: np.ndarray | None, sep: Separation,
     return yarn, (flat > FLAT_BENCH + CORE_SHARE * gap).view(np.uint8)
 
 
-def strand_step(core: bool) -> float:
-    """How far above the bench's flattened score a strand's body reaches: BENCH_SHARE of the
-    gap (step 5), or CORE_SHARE where the yarn has a core (`decide`): there pale loose fibres
-    reach the lower level too."""
-    return (CORE_SHARE if core else BENCH_SHARE) * (FLAT_YARN - FLAT_BENCH)
-
-
 def grey_mask(bgr: np.ndarray, sep: Separation) -> np.ndarray | None:
     """uint8 1 where (R - B) < t (R + G + B + CHROMA_FLOOR), or None without a colour test."""
     if sep.chroma is None:

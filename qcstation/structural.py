@@ -23,6 +23,8 @@ IRREGULAR_SIDE = 0.18  # ... and the openings beside it wider / narrower by this
 IRREGULAR_RUN_SIDE = 0.25  # a bow over crossings: openings along it wider / narrower by this
 IRREGULAR_RUN_SPREAD = 4.0  # ... and by this many robust std of the openings in view
 COVERING = ("foreign_matter", "loose_fibres")  # defects that lie over openings, hiding them
+FAINT_SHARE = 0.25  # a faint strand: a band this share of the yarn-bench gap above the
+# openings (cut strands on the renders: 0.01-0.05, at most 0.18 with frayed stubs)
 SEEN_WHOLE = 0.85  # an opening under a covering finding with this share of a typical opening's
 # area is seen whole, and measured
 HIDDEN_GAP = 0.7  # merged openings whose missing yarn is hidden this much are not reported
@@ -424,7 +426,7 @@ def _faint_strands(op: Openings, flat: np.ndarray | None, strand_px: float):
     where the yarn has a core (a dark body on a light bench: there the core rule decides)."""
     if flat is None or op.core_sums is not None:
         return None
-    step = segment.strand_step(False)
+    step = FAINT_SHARE * (segment.FLAT_YARN - segment.FLAT_BENCH)
 
     def faint(members, shape) -> bool:
         return _strand_level(members, shape, op, flat, strand_px) >= step
