@@ -26,7 +26,7 @@ def draw(image: np.ndarray, analysis: Analysis | None, inspection: Inspection,
         canvas = image.copy()
     else:
         canvas = analysis.bench.view.copy()
-        canvas[analysis.bench.valid == 0] = (40, 40, 40)  # outside the camera's view
+        _grey_outside(canvas, analysis.bench.valid)
         _colour_openings(canvas, analysis, spec)
         _draw_findings(canvas, analysis)
         _scale_bar(canvas, analysis.px_per_mm)
@@ -40,6 +40,12 @@ def draw_overlay(image: np.ndarray, inspection: Inspection, analysis: Analysis |
                  spec: Spec) -> np.ndarray:
     """`draw` with the arguments in the order the station passes them."""
     return draw(image, analysis, inspection, spec)
+
+
+def _grey_outside(canvas: np.ndarray, valid: np.ndarray) -> None:
+    """Dark grey where the view shows no image (cv2 masks: a tenth of numpy's mask indexing)."""
+    canvas[:] = cv2.bitwise_and(canvas, canvas, mask=valid)  # black outside ...
+    cv2.add(canvas, (40, 40, 40, 0), dst=canvas, mask=cv2.bitwise_not(valid))  # ... then grey
 
 
 def _colour_openings(canvas: np.ndarray, a: Analysis, spec: Spec) -> None:

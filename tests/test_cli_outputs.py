@@ -173,7 +173,7 @@ def test_px_per_mm_within_range_is_used(bench):
 
 @pytest.mark.parametrize("args", [("--n", "0"), ("--n", "100000"), ("--seed", "-1")])
 def test_demo_refuses_out_of_range_counts(tmp_path, args):
-    r = qc("demo", "--out", str(tmp_path / "demo"), "--no-model", *args)
+    r = qc("demo", "--batch", "--out", str(tmp_path / "demo"), "--no-model", *args)
     assert r.returncode == 2 and r.stderr.count(b"\n") == 1 and b"must be" in r.stderr
     assert not (tmp_path / "demo").exists()  # refused before any work
 

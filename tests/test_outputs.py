@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import queue
+import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -155,3 +157,63 @@ def test_metrics_exposition():
     assert 'qcstation_queue_length{station="bench-9"} 2.0' in text
     # each station has its own registry: a second one starts from zero
     assert 'verdict="pass"} 0.0' in StationMetrics("bench-9").exposition().decode()
+
+
+def _private_broker(port: int, tmp_path: Path) -> subprocess.Popen:
+    conf = tmp_path / f"mosquitto-{port}.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("the private broker did not start")
+
+
+@pytest.mark.skipif(shutil.which("mosquitto") is None, reason="needs the mosquitto program")
+def test_results_published_while_the_broker_is_down_arrive_after_it_returns(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    broker = _private_broker(port, tmp_path)
+    pub = MqttPublisher(f"mqtt://127.0.0.1:{port}", "flaky")
+    pub._client.reconnect_delay_set(min_delay=3, max_delay=3)
+    try:
+        pub.start()
+        assert pub.connected.wait(5)
+        broker.kill()
+        broker.wait(5)
+        wait = time.monotonic() + 10
+        while pub.connected.is_set() and time.monotonic() < wait:
+            time.sleep(0.05)
+        assert not pub.connected.is_set()
+        t0 = time.perf_counter()
+        for k in range(3):  # inspections go on: nothing blocks
+            assert pub.publish_result({"id": f"down-{k}"})
+        assert time.perf_counter() - t0 < 0.2
+        broker = _private_broker(port, tmp_path)
+        got: queue.Queue = queue.Queue()
+        sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        sub.on_message = lambda c, u, m: got.put(json.loads(m.payload))
+        subscribed = threading.Event()
+        sub.on_subscribe = lambda *a: subscribed.set()
+        sub.connect("127.0.0.1", port)
+        sub.subscribe(result_topic("flaky"), qos=1)
+        sub.loop_start()
+        try:
+            # in place well before the publisher is back (it retries every 3 s)
+            assert subscribed.wait(2)
+            ids = sorted(got.get(timeout=15)["id"] for _ in range(3))
+        finally:
+            sub.loop_stop()
+            sub.disconnect()
+        assert ids == ["down-0", "down-1", "down-2"] and pub.connected.is_set()
+    finally:
+        pub.stop()
+        broker.kill()
+        broker.wait(5)

@@ -170,3 +170,12 @@ def test_discontinue_after_five_rejections_on_tightened():
         sw.plan(5400)
     sw.resume()
     assert sw.severity == "tightened" and sw.plan(5400).accept == 8
+
+
+def test_switching_state_survives_a_restart():
+    sw = Switching("II", 2.5)
+    for d in (BAD_N, 0, 0):
+        sw.record(5400, d)
+    again = Switching.from_json(sw.to_json())
+    again.record(5400, BAD_N)
+    assert again.severity == "tightened"

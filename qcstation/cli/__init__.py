@@ -17,8 +17,12 @@ COMMANDS = {
     "synth": ("synth", "Render synthetic coir-net photos with exact ground truth."),
     "eval": ("evaluate", "Accuracy table of inspect over a ground-truth folder."),
     "demo": ("demo", "Run the station demo on a simulated camera."),
+    "serve": ("serve", "Run the station: capture, inspection, storage, outputs, web view."),
     "train": ("train", "Train the defect model and export it to ONNX."),
     "gauge": ("gauge", "The bench against a hand gauge: bias, spread, repeatability."),
+    "user": ("user", "Add users of the web view."),
+    "token": ("token", "Create API tokens for scripts and dashboards."),
+    "export-reviewed": ("export_reviewed", "Export reviewed photos as a labelled test set."),
 }
 
 

@@ -50,3 +50,32 @@ class StationMetrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+_current: StationMetrics | None = None
+
+
+def set_current(metrics: StationMetrics) -> None:
+    """The station whose metrics `asgi_app()` serves (one station per process)."""
+    global _current
+    _current = metrics
+
+
+def exposition() -> bytes:
+    """The current station's metrics in the Prometheus text format (empty before one starts)."""
+    return _current.exposition() if _current is not None else b""
+
+
+def asgi_app():
+    """An ASGI app serving `exposition()`; the web app mounts it at /metrics."""
+
+    async def app(scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        body = exposition()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", CONTENT_TYPE.encode()),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    return app

@@ -73,6 +73,10 @@ class MqttPublisher:
             return False
         return True
 
+    def publish_net(self, message: dict) -> None:
+        """A net laid in sections, finished: its combined verdict on .../net (QoS 1)."""
+        self._client.publish(f"qcstation/{self.station}/net", json.dumps(message), qos=1)
+
     def publish_status(self, status: dict) -> None:
         """The station's state, retained so that a new subscriber sees it at once."""
         self._status = {"state": "online", **status}

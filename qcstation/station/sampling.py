@@ -185,3 +185,17 @@ class Switching:
         """After the supplier's corrective action: tightened inspection again."""
         self.discontinued = False
         self._enter("tightened")
+
+    def to_json(self) -> dict:
+        """The state to keep across restarts (see `from_json`)."""
+        return {"level": self.level, "aql": self.aql, "severity": self.severity,
+                "discontinued": self.discontinued, "score": self.score, "recent": self._recent,
+                "tightened_rejects": self._tightened_rejects}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Switching:
+        sw = cls(data["level"], data["aql"])
+        sw.severity, sw.discontinued = data["severity"], bool(data["discontinued"])
+        sw.score, sw._recent = int(data["score"]), [bool(x) for x in data["recent"]]
+        sw._tightened_rejects = int(data["tightened_rejects"])
+        return sw
