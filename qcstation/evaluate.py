@@ -65,6 +65,8 @@ def _truth_problem(d: object) -> str | None:
     if not isinstance(defects, list) or not all(_defect_ok(x) for x in defects):
         return "key 'defects' must be a list of {type, bbox_px: [x, y, w, h]}"
     mesh = d.get("mesh")
+    if d["verdict"] == "error":  # an unusable photo (a blank bench) has no mesh to compare
+        mesh = None
     if mesh is not None and not all(
         isinstance(mesh, dict) and isinstance(mesh.get(k), dict)
         and _number(mesh[k].get("mean")) for k in ("opening_w_mm", "opening_h_mm")
