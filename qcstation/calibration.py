@@ -351,3 +351,24 @@ def _no_plane_board(what: str, board: tuple[int, int]) -> str:
 def _cv_message(e: cv2.error) -> str:
     """OpenCV's error text on one line."""
     return " ".join(str(getattr(e, "err", None) or e).split())
+
+
+def scale_calibration(mm_per_px: float, image_size: tuple[int, int]) -> Calibration:
+    """A calibration without a chessboard: a photo taken straight down, no lens model, every
+    pixel `mm_per_px` on the bench (the origin at the image's top-left pixel)."""
+    w, h = (int(v) for v in image_size)
+    f = float(max(w, h))  # any positive focal length: with no distortion it cancels out
+    k = np.array([[f, 0.0, w / 2.0], [0.0, f, h / 2.0], [0.0, 0.0, 1.0]])
+    return Calibration(
+        image_size=(w, h),
+        camera_matrix=k,
+        dist_coeffs=np.zeros(5),
+        plane_homography=np.diag([mm_per_px, mm_per_px, 1.0]),
+        mm_per_px=float(mm_per_px),
+        rms_px=0.0,
+        board=(0, 0),
+        square_mm=0.0,
+        n_images=0,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        kind="scale",
+    )

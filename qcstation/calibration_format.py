@@ -7,7 +7,14 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .domain import Calibration
 from .errors import CalibrationError
@@ -28,24 +35,42 @@ _Count = Annotated[int, Field(strict=True, ge=1, le=100_000)]
 MM_PER_PX_RANGE = (0.02, 5.0)
 
 
+class _Gauge(BaseModel):
+    """The bias of this bench against a hand gauge (`qcstation gauge`): station minus calipers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    opening_bias_mm: tuple[_Finite, _Finite]  # across (w), along (h)
+    measured: str = ""  # when, and on what (free text)
+
+
 class _CalibrationFile(BaseModel):
     """The JSON file; every key is required and unknown keys are refused."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     format: Literal["qcstation-calibration/1"]
+    kind: Literal["chessboard", "scale"] = "chessboard"
     created: str
     image_size: tuple[_Count, _Count]
-    board: tuple[Annotated[int, Field(strict=True, ge=2, le=100)], ...] = Field(
-        min_length=2, max_length=2
+    # required for a chessboard calibration, absent for a plain scale (see _board_given)
+    board: tuple[Annotated[int, Field(strict=True, ge=2, le=100)], ...] | None = Field(
+        None, min_length=2, max_length=2
     )
-    square_mm: _Finite = Field(gt=0, le=1000)
+    square_mm: _Finite | None = Field(None, gt=0, le=1000)
     n_images: Annotated[int, Field(strict=True, ge=0, le=100_000)]  # 0: a hand-made camera
     rms_px: _Finite = Field(ge=0, le=1000)
     mm_per_px: _Finite = Field(ge=MM_PER_PX_RANGE[0], le=MM_PER_PX_RANGE[1])
     camera_matrix: _Matrix3
     dist_coeffs: tuple[_Entry, _Entry, _Entry, _Entry, _Entry]
     plane_homography: _Matrix3
+    gauge: _Gauge | None = None
+
+    @model_validator(mode="after")
+    def _board_given(self) -> _CalibrationFile:
+        if self.kind == "chessboard" and (self.board is None or self.square_mm is None):
+            raise ValueError("a chessboard calibration needs the keys 'board' and 'square_mm'")
+        return self
 
     @field_validator("created")
     @classmethod
@@ -87,8 +112,9 @@ class _CalibrationFile(BaseModel):
 
 def calibration_to_dict(cal: Calibration) -> dict:
     """A JSON-able dict of the calibration (the file format)."""
-    return {
+    d = {
         "format": FORMAT,
+        "kind": cal.kind,
         "created": cal.created,
         "image_size": [int(v) for v in cal.image_size],
         "board": [int(v) for v in cal.board],
@@ -100,6 +126,12 @@ def calibration_to_dict(cal: Calibration) -> dict:
         "dist_coeffs": np.asarray(cal.dist_coeffs, np.float64).ravel().tolist(),
         "plane_homography": np.asarray(cal.plane_homography, np.float64).tolist(),
     }
+    if cal.kind == "scale":  # no board was used
+        del d["board"], d["square_mm"]
+    if any(cal.opening_bias_mm):
+        d["gauge"] = {"opening_bias_mm": [float(v) for v in cal.opening_bias_mm],
+                      "measured": cal.gauge_note}
+    return d
 
 
 def calibration_from_dict(d: object, source: str = "<calibration>") -> Calibration:
@@ -119,10 +151,13 @@ def calibration_from_dict(d: object, source: str = "<calibration>") -> Calibrati
         plane_homography=np.array(f.plane_homography, np.float64),
         mm_per_px=f.mm_per_px,
         rms_px=f.rms_px,
-        board=(f.board[0], f.board[1]),
-        square_mm=f.square_mm,
+        board=(f.board[0], f.board[1]) if f.board else (0, 0),
+        square_mm=f.square_mm or 0.0,
         n_images=f.n_images,
         created=f.created,
+        kind=f.kind,
+        opening_bias_mm=f.gauge.opening_bias_mm if f.gauge else (0.0, 0.0),
+        gauge_note=f.gauge.measured if f.gauge else "",
     )
     _check_horizon(cal, source)
     _check_scale(cal, source)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -64,6 +64,30 @@ class Calibration:
     square_mm: float
     n_images: int
     created: str  # ISO 8601 date-time
+    kind: Literal["chessboard", "scale"] = "chessboard"  # scale: no board, no lens model
+    # station minus calipers on a reference net (`qcstation gauge`); inspect subtracts it
+    opening_bias_mm: tuple[float, float] = (0.0, 0.0)  # across (w), along (h)
+    gauge_note: str = ""  # when and on what the bias was measured
+
+    def note(self) -> CalibrationNote:
+        return CalibrationNote(self.kind, self.opening_bias_mm)
+
+
+@dataclass(frozen=True)
+class CalibrationNote:
+    """What an inspection says about the calibration it was measured with."""
+
+    kind: str  # "chessboard", or "scale": a plain mm-per-pixel, no lens model or plane
+    opening_bias_mm: tuple[float, float]  # the gauge bias taken off the openings (w, h)
+
+    def to_json(self) -> dict:
+        out: dict = {"kind": self.kind}
+        if self.kind == "scale":
+            out["note"] = ("a plain scale (qcstation calibrate --scale): no lens model or bench "
+                           "plane; millimetres hold only for a photo taken straight down")
+        if any(self.opening_bias_mm):
+            out["opening_bias_mm"] = [round(float(v), 3) for v in self.opening_bias_mm]
+        return out
 
 
 @dataclass(frozen=True)
@@ -82,6 +106,9 @@ class Stat:
             return Stat(float("nan"), float("nan"), float("nan"), float("nan"))
         return Stat(float(v.mean()), float(v.std()), float(v.min()), float(v.max()))
 
+    def shifted(self, d: float) -> Stat:
+        return Stat(self.mean + d, self.std, self.min + d, self.max + d)
+
 
 @dataclass(frozen=True)
 class MeshStats:
@@ -94,6 +121,16 @@ class MeshStats:
     strand_width_mm: Stat
     pitch_w_mm: float = float("nan")  # mean pitch along the mesh x axis
     pitch_h_mm: float = float("nan")  # mean pitch along the mesh y axis
+
+    def less_bias(self, bias_w_mm: float, bias_h_mm: float) -> MeshStats:
+        """The openings with a station's bias (station minus hand gauge) taken off; strands
+        are as much narrower as the openings grow (the pitch does not change)."""
+        if not (bias_w_mm or bias_h_mm):
+            return self
+        b = 0.5 * (bias_w_mm + bias_h_mm)
+        return replace(self, opening_w_mm=self.opening_w_mm.shifted(-bias_w_mm),
+                       opening_h_mm=self.opening_h_mm.shifted(-bias_h_mm),
+                       strand_width_mm=self.strand_width_mm.shifted(b))
 
     def to_json(self) -> dict:
         r = 2
@@ -161,6 +198,7 @@ class Inspection:
     defects: tuple[Defect, ...] = ()
     model: ModelInfo | None = None
     timing_ms: dict[str, float] = field(default_factory=dict)
+    calibration: CalibrationNote | None = None
     frame_id: str | None = None
 
     def to_json(self) -> dict:
@@ -174,6 +212,7 @@ class Inspection:
             "defects": [d.to_json() for d in self.defects],
             "model": {"name": self.model.name, "sha256": self.model.sha256} if self.model else None,
             "timing_ms": {k: round(v, 1) for k, v in self.timing_ms.items()},
+            "calibration": self.calibration.to_json() if self.calibration else None,
         }
 
 

@@ -16,6 +16,7 @@ from .errors import DataError
 VERDICTS = ("pass", "fail", "error")
 MATCH_OVERLAP = 0.3  # a found defect matches a true one of its type when the overlap
 # (intersection over the smaller box) reaches this
+FAMILY = "family "  # prefix of the per-family tallies (sets of several appearance families)
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Tally:
     images: int = 0
     confusion: Counter = field(default_factory=Counter)  # (truth, predicted) -> n
     mesh_err: list[float] = field(default_factory=list)  # |error| of mean w and mean h, mm
+    mesh_bias: list[float] = field(default_factory=list)  # the same errors, signed
     true_defects: Counter = field(default_factory=Counter)
     found: Counter = field(default_factory=Counter)  # true defects matched, by type
     false_pos: Counter = field(default_factory=Counter)
@@ -63,6 +65,8 @@ def _truth_problem(d: object) -> str | None:
     if not isinstance(defects, list) or not all(_defect_ok(x) for x in defects):
         return "key 'defects' must be a list of {type, bbox_px: [x, y, w, h]}"
     mesh = d.get("mesh")
+    if d["verdict"] == "error":  # an unusable photo (a blank bench) has no mesh to compare
+        mesh = None
     if mesh is not None and not all(
         isinstance(mesh, dict) and isinstance(mesh.get(k), dict)
         and _number(mesh[k].get("mean")) for k in ("opening_w_mm", "opening_h_mm")
@@ -115,8 +119,11 @@ def add(t: Tally, truth: dict, result: Inspection) -> None:
     t.times_ms.append(result.timing_ms.get("total", float("nan")))
     tm, rm = truth.get("mesh"), result.mesh
     if tm and rm and truth["verdict"] != "error":
-        t.mesh_err.append(abs(rm.opening_w_mm.mean - tm["opening_w_mm"]["mean"]))
-        t.mesh_err.append(abs(rm.opening_h_mm.mean - tm["opening_h_mm"]["mean"]))
+        for axis in ("opening_w_mm", "opening_h_mm"):
+            signed = getattr(rm, axis).mean - tm[axis]["mean"]
+            if np.isfinite(signed):  # nan: nothing measured (error)
+                t.mesh_bias.append(signed)
+                t.mesh_err.append(abs(signed))
     true_defects = truth.get("defects", [])
     t.true_defects.update(d["type"] for d in true_defects)
     matched, fp = match_defects(true_defects, [d.to_json() for d in result.defects])
@@ -128,11 +135,16 @@ def add(t: Tally, truth: dict, result: Inspection) -> None:
 
 
 def evaluate(pairs: Iterable[tuple[dict, Inspection]]) -> dict[str, Tally]:
-    """Tallies for all images ("all") and per bench set-up."""
+    """Tallies for all images ("all"), per bench set-up, and per appearance family
+    ("family NAME") when the images come from several."""
+    pairs = list(pairs)
+    several = len({t.get("family", "classic") for t, _ in pairs}) > 1
     tallies: dict[str, Tally] = defaultdict(Tally)
     for truth, result in pairs:
         add(tallies["all"], truth, result)
         add(tallies[truth.get("bench", "?")], truth, result)
+        if several:
+            add(tallies[FAMILY + truth.get("family", "classic")], truth, result)
     return dict(tallies)
 
 
@@ -149,6 +161,7 @@ def summary(t: Tally) -> dict:
         "unusable_passed": t.confusion[("error", "pass")],
         "mesh_mae_mm": float(err.mean()) if err.size else float("nan"),
         "mesh_max_err_mm": float(err.max()) if err.size else float("nan"),
+        "mesh_bias_mm": float(np.mean(t.mesh_bias)) if t.mesh_bias else float("nan"),
         "mesh_within_1mm": float((err <= 1.0).mean()) if err.size else float("nan"),
         "structural_recall": (sum(t.found[k] for k in STRUCTURAL_TYPES) / s_true
                               if s_true else None),
@@ -165,17 +178,19 @@ def summary(t: Tally) -> dict:
 
 def format_table(tallies: dict[str, Tally]) -> str:
     """The accuracy table as Markdown (printed by `qcstation eval`, pasted in the README)."""
-    groups = ["all"] + sorted(k for k in tallies if k != "all")
+    families = sorted(k for k in tallies if k.startswith(FAMILY))
+    groups = ["all"] + sorted(k for k in tallies if k != "all" and k not in families) + families
     s = {g: summary(tallies[g]) for g in groups}
     lines = ["| set-up | images | verdict acc. | structural-only verdict acc. | mesh MAE mm | "
-             "mesh max err mm | structural recall | structural FP/img | median ms |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "mesh bias mm | mesh max err mm | structural recall | structural FP/img | median ms |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for g in groups:
         v = s[g]
         lines.append(
             f"| {g} | {v['images']} | {v['verdict_accuracy']:.1%} | "
             f"{_share(v['structural_verdict_accuracy'])} | {_num(v['mesh_mae_mm'], 3)} | "
-            f"{_num(v['mesh_max_err_mm'], 2)} | {_share(v['structural_recall'])} | "
+            f"{_num(v['mesh_bias_mm'], 3, '+')} | {_num(v['mesh_max_err_mm'], 2)} | "
+            f"{_share(v['structural_recall'])} | "
             f"{v['structural_fp_per_image']:.3f} | {_num(v['median_ms'], 0)} |")
     a = s["all"]
     lines += ["", "| defect type | true | recall | false positives / image |",
@@ -184,6 +199,8 @@ def format_table(tallies: dict[str, Tally]) -> str:
         r = a["recall"][k]
         lines.append(f"| {k} | {a['true'][k]} | {_share(r)} | "
                      f"{a['fp_per_image'][k]:.3f} |")
+    if families:
+        lines += ["", *_family_defects({g: s[g] for g in families})]
     lines += ["", "| truth \\ predicted | pass | fail | error |", "|---|---:|---:|---:|"]
     for tv in VERDICTS:
         row = a["confusion"][tv]
@@ -192,9 +209,21 @@ def format_table(tallies: dict[str, Tally]) -> str:
     return "\n".join(lines)
 
 
-def _num(v: float, digits: int) -> str:
+def _family_defects(s: dict[str, dict]) -> list[str]:
+    """Recall (true count) and false positives per image of each defect type, per family."""
+    names = [g.removeprefix(FAMILY) for g in s]
+    lines = ["| defect type | " + " | ".join(f"{n} recall (true) | {n} FP/img" for n in names)
+             + " |", "|---|" + "---:|---:|" * len(names)]  # fmt: skip
+    for k in DEFECT_TYPES:
+        cells = [f"{_share(v['recall'][k])} ({v['true'][k]}) | {v['fp_per_image'][k]:.2f}"
+                 for v in s.values()]  # fmt: skip
+        lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _num(v: float, digits: int, sign: str = "") -> str:
     """A figure; "-" where nothing was measured (no mesh compared, no time taken)."""
-    return "-" if not math.isfinite(v) else f"{v:.{digits}f}"
+    return "-" if not math.isfinite(v) else f"{v:{sign}.{digits}f}"
 
 
 def _share(v: float | None) -> str:

@@ -105,6 +105,7 @@ class Inspector:
             inspection, analysis = self._error(name, str(e)), None
         ms = (time.perf_counter() - t0) * 1000
         object.__setattr__(inspection, "timing_ms", {"total": ms})
+        object.__setattr__(inspection, "calibration", self.cal.note())
         return inspection, analysis
 
     def _error(self, name: str, message: str) -> Inspection:
@@ -125,7 +126,8 @@ class Inspector:
                 f"{self.spec.mesh.min_openings}; lay more of the net flat under the camera")
         colour = has_colour(image)  # the defect model tells foreign matter by its colour
         seen = self.appearance(bv) if self.model and colour else None
-        m = structural.measure(op, bv.px_per_mm, self.spec.mesh.min_strand_mm, seen)
+        m = structural.measure(op, bv.px_per_mm, self.spec.mesh.min_strand_mm, seen, bv.flat)
+        m = replace(m, stats=m.stats.less_bias(*self.cal.opening_bias_mm))
         findings = list(m.findings) + (seen.findings if seen else [])
         back = cv2.invertAffineTransform(bv.to_mesh)
         defects = tuple(_to_defect(f, back, self.rect, bv.px_per_mm, image.shape)
@@ -176,20 +178,22 @@ class Inspector:
         small_turn[:, 2] /= f
         local = cv2.warpAffine(local_small, small_turn, (-(-size[0] // f), -(-size[1] // f)),
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        yarn, core = segment.decide(score, None if grey is None else turn(grey), sep, local, s)
+        flat = segment.flat_u8(score, sep, local)
+        yarn, core = segment.decide(score, None if grey is None else turn(grey), sep, local, s,
+                                    flat)
         yarn &= valid > 0
         # Hairs and frayed fibres go before grooves are bridged, so fibres lying along a
         # strand's edge or along a cut are not joined into strand.
         yarn = segment.bridge_grooves(segment.remove_hairs(yarn, s), s)
         core = None if core is None else segment.bridge_grooves(core & yarn, s)
         open_mask = ((yarn == 0) & (valid > 0)).astype(np.uint8)
-        return BenchView(rect, valid, yarn, open_mask, core, to_mesh, s)
+        return BenchView(rect, valid, yarn, open_mask, core, to_mesh, s, flat)
 
 
 def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
             seen: structural.Appearance | None = None) -> structural.Measurement:
     """The earlier call of `structural.measure`, kept for callers that pass the bench view."""
-    return structural.measure(op, bv.px_per_mm, min_strand_mm, seen)
+    return structural.measure(op, bv.px_per_mm, min_strand_mm, seen, bv.flat)
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,7 @@ class BenchView:
     core: np.ndarray | None  # uint8 0/1, the yarn's core (segment.decide); None: the yarn
     to_mesh: np.ndarray  # 2x3 affine: rectified px -> mesh-aligned px
     px_per_mm: float
+    flat: np.ndarray | None = None  # uint8 yarn score, light divided out (segment.flat_u8)
 
     def openings(self) -> meshmod.Openings:
         return meshmod.find_openings(self.open_mask, self.valid, self.px_per_mm, self.core)

@@ -22,7 +22,8 @@ from netimg import grid_net, ideal_calibration
 
 from qcstation.calibration_io import save_calibration
 from qcstation.domain import Inspection
-from qcstation.evaluate import evaluate, format_table
+from qcstation.errors import DataError
+from qcstation.evaluate import evaluate, format_table, parse_truth
 from qcstation.imageio import write_image
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,6 +96,15 @@ def test_malformed_ground_truth_is_one_sentence(truth_set, tmp_path, text):
     r = qc("eval", str(d), "--no-model")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.count("\n") == 1 and f"{d / '0001.json'}:" in r.stderr
+
+
+def test_an_unusable_photo_may_have_no_mesh_means():
+    # `synth` writes a blank bench's truth with null means (no net, nothing measured)
+    blank = _truth("0001.jpg", "error", 25.0)
+    blank["mesh"]["opening_w_mm"]["mean"] = blank["mesh"]["opening_h_mm"]["mean"] = None
+    assert parse_truth(json.dumps(blank), "0001.json")["verdict"] == "error"
+    with pytest.raises(DataError, match="opening_w_mm"):
+        parse_truth(json.dumps(blank | {"verdict": "pass"}), "0001.json")
 
 
 def test_a_missing_image_is_refused_not_a_nan_table(truth_set, tmp_path):

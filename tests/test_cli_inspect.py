@@ -16,7 +16,7 @@ from qcstation.cli.outputs import overlay_stem
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "specs" / "kr-coirnet-25.toml"
 CONTRACT_KEYS = {"image", "verdict", "reasons", "error", "spec", "mesh", "defects", "model",
-                 "timing_ms"}
+                 "timing_ms", "calibration"}
 
 
 def qc(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:

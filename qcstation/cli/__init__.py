@@ -19,6 +19,7 @@ COMMANDS = {
     "demo": ("demo", "Run the station demo on a simulated camera."),
     "serve": ("serve", "Run the station: capture, inspection, storage, outputs, web view."),
     "train": ("train", "Train the defect model and export it to ONNX."),
+    "gauge": ("gauge", "The bench against a hand gauge: bias, spread, repeatability."),
     "user": ("user", "Add users of the web view."),
     "token": ("token", "Create API tokens for scripts and dashboards."),
     "export-reviewed": ("export_reviewed", "Export reviewed photos as a labelled test set."),

@@ -14,6 +14,7 @@ from ..evaluate import evaluate, format_table, parse_truth, summary
 from ..files import MB, read_limited
 from ..imageio import read_image
 from ..pipeline import Inspector
+from ..progress import progress
 from ..spec import load_spec
 from .inspect_cmd import add_model_arguments, inspect_file, load_model
 from .outputs import emit, prepare_out
@@ -48,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
         spec = load_spec(args.spec or _dataset_spec(d))
         cal = load_calibration(args.calibration) if args.calibration else _calibration(d)
         inspector = Inspector(spec, cal, model=model, threads=args.threads)
-        for truth in truths:
+        quiet = False if args.json else None  # None: a bar when stderr is a terminal
+        for truth in progress(truths, len(truths), f"eval {d.name}", quiet):
             result = inspect_file(inspector, d / truth["image"], args.out)
             logger.info("%s: %s (truth %s)", truth["image"], result.verdict, truth["verdict"])
             pairs.append((truth, result))

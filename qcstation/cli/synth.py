@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import DataError
 from ..imageheader import MAX_PIXELS, MAX_SIDE_PX
+from ..progress import Progress
 from ..resources import shipped
 
 logger = logging.getLogger(__name__)
@@ -60,11 +61,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="K",
         help="K more stains on every photo that is not backlit (training sets; default 0)",
     )
+    parser.add_argument(
+        "--family",
+        action="append",
+        metavar="NAME",
+        help="appearance family of the photos (repeat for several, taken in turn per photo): "
+        "classic, golden-ply, dark-hairy, cocomesh-woven, phone-camera, wide, knotted, "
+        "fabric-bench (docs/families.md; default classic, the original look)",
+    )
     parser.add_argument("--workers", default=2, type=int, help="processes (default 2)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..synth.dataset import write_dataset  # heavy imports only when the command runs
+    from ..synth.dataset import CALIB_POSES, write_dataset  # heavy: only when it runs
 
     size = parse_size(args.size)
     scale = parse_scale(args.px_per_mm)
@@ -78,13 +87,28 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(f"--workers must be between 1 and 64, got {args.workers}.")
     if args.out.exists() and not args.out.is_dir():
         raise DataError(f"--out {args.out} exists and is not a folder; give a folder path.")
+    families = tuple(args.family or ("classic",))
+    _check_families(families)
     start = time.perf_counter()
-    counts = write_dataset(
-        args.out, args.n, args.seed, args.spec, size, scale, args.masks, args.workers,
-        args.mix, args.extra_stains,
-    )
+    with Progress(args.n + CALIB_POSES + 1, "synth") as bar:
+        counts = write_dataset(
+            args.out, args.n, args.seed, args.spec, size, scale, args.masks, args.workers,
+            args.mix, args.extra_stains, families, bar.done,
+        )
     print(summary(counts, args.out, time.perf_counter() - start))
     return 0
+
+
+def _check_families(names: tuple[str, ...]) -> None:
+    from ..synth.families import FAMILIES
+
+    for name in names:
+        if name not in FAMILIES:
+            raise DataError(
+                f"--family {name!r} is not an appearance family; use one of {', '.join(FAMILIES)}."
+            )
+    if len(set(names)) != len(names):
+        raise DataError(f"--family {' '.join(names)} names a family twice; give each once.")
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -121,4 +145,6 @@ def summary(counts: dict, out: Path, seconds: float) -> str:
         f"{seconds:.1f} s ({seconds / max(n + boards, 1):.2f} s per image); "
         f"bench: {fmt(counts['bench'])}; defects: {fmt(counts['defects'])}; "
         f"unusable: {fmt(counts['unusable'])}; verdicts: {fmt(counts['verdict'])}"
+        + (f"; families: {fmt(counts['family'])}" if set(counts.get("family", {})) - {"classic"}
+           else "")
     )

@@ -8,9 +8,13 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from . import materials
+from .materials import MATERIALS
+
 logger = logging.getLogger(__name__)
 
 BENCHES = ("backlit", "light_table", "dark_table", "uneven")
+SURFACES = MATERIALS  # front-lit tables with a real-looking surface (appearance families only)
 
 
 @dataclass(frozen=True)
@@ -30,15 +34,18 @@ class Bench:
     vignette: float
     hotspot: tuple[float, float, float, float] | None  # x, y (fractions), sigma (fraction), gain
     gain_dn: float  # DN for radiance 1.0
+    material: str = "plain"  # "plain" or one of SURFACES
 
 
 def draw_bench(rng: np.random.Generator, kind: str) -> Bench:
     """Draw the lighting and surface of one bench set-up."""
-    if kind not in BENCHES:
-        raise ValueError(f"unknown bench {kind!r}; expected one of {BENCHES}")
+    if kind not in BENCHES + SURFACES:
+        raise ValueError(f"unknown bench {kind!r}; expected one of {BENCHES + SURFACES}")
     backlit = kind == "backlit" or (kind == "uneven" and rng.random() < 0.4)
     look = _uneven(rng) if kind == "uneven" else {}
-    if backlit:
+    if kind in SURFACES:
+        look.update(_surface_table(rng, kind))
+    elif backlit:
         look.update(_panel(rng))
     elif kind == "dark_table" or (kind == "uneven" and rng.random() < 0.4):
         look.update(_dark_table(rng))
@@ -97,6 +104,27 @@ def _light_table(rng: np.random.Generator) -> dict:
     )
 
 
+def _surface_table(rng: np.random.Generator, kind: str) -> dict:
+    """A front-lit table of wood, fabric, concrete or tarpaulin, its light a little uneven."""
+    tone = materials.colour(rng, kind)
+    a, off = rng.uniform(0, 2 * np.pi), rng.uniform(1, 3)
+    shadow = (off * np.cos(a), off * np.sin(a), rng.uniform(0.6, 1.5), rng.uniform(0.15, 0.35))
+    out = dict(
+        surface=tone,
+        grain=0.0,
+        shadow=shadow,
+        yarn_light=1.0,
+        gain_dn=float(np.clip(rng.uniform(170, 230) / max(tone), 200, 290)),  # yarn unclipped
+        vignette=rng.uniform(0.05, 0.2),
+        material=kind,
+        gradient=float(rng.uniform(0.03, 0.3)),
+    )
+    if rng.random() < 0.25:
+        out["hotspot"] = (float(rng.uniform(0.2, 0.8)), float(rng.uniform(0.2, 0.8)),
+                          float(rng.uniform(0.15, 0.3)), float(rng.uniform(0.2, 0.5)))  # fmt: skip
+    return out
+
+
 def _uneven(rng: np.random.Generator) -> dict:
     """A strong gradient (40-60 % fall-off) and/or a hot spot."""
     mode = rng.choice(["gradient", "hotspot", "both"])
@@ -132,8 +160,13 @@ def illumination(bench: Bench, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(light.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def surface(bench: Bench, rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
-    """The bare bench surface, BGR float32 (H, W, 3): low-frequency blotches and fine grain."""
+def surface(
+    bench: Bench, rng: np.random.Generator, size: tuple[int, int], px_per_mm: float = 4.0
+) -> np.ndarray:
+    """The bare bench surface, BGR float32 (H, W, 3): low-frequency blotches and fine grain, or
+    the bench's material (wood, fabric, ...)."""
+    if bench.material != "plain":
+        return materials.texture(bench.material, rng, size, px_per_mm, bench.surface)
     w, h = size
     coarse = rng.standard_normal((max(h // 24, 4), max(w // 24, 4)), dtype=np.float32)
     coarse = cv2.resize(

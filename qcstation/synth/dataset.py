@@ -6,6 +6,7 @@ import json
 import logging
 import multiprocessing
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +16,8 @@ import numpy as np
 from ..errors import DataError
 from ..spec import Spec, load_spec
 from . import board
-from .bench import BENCHES
 from .camera import Camera, draw_camera
+from .families import FAMILIES, get_family
 from .render import LABELS, render_sample
 from .truth import BAND_SAMPLES, INSIDE_MARGIN_PX
 
@@ -39,6 +40,7 @@ class Job:
     masks: bool
     mix: str | None = None  # forced kind of image (render.MIX key); None: drawn as usual
     extra_stains: int = 0  # more stains on every photo not backlit (training sets)
+    families: tuple[str, ...] = ("classic",)  # appearance families, taken in turn per photo
 
 
 def image_name(i: int) -> str:
@@ -61,16 +63,23 @@ def write_dataset(
     workers: int,
     mix: str | None = None,
     extra_stains: int = 0,
+    families: tuple[str, ...] = ("classic",),
+    tick: Callable[[], None] | None = None,
 ) -> dict:
-    """Render and write everything; returns counts for the summary line."""
+    """Render and write everything; returns counts for the summary line. `tick` is called as
+    each photo is written.
+
+    Photo i is of family families[i % F] and that family's bench (i // F) % B."""
+    for name in families:
+        get_family(name)  # ValueError naming the known families
     spec = load_spec(spec_path)
     camera = camera_for(seed, size, px_per_mm)
     board.check_flat_board(camera)
     _make_dirs(out, masks)
     _remove_stale(out, n, masks)
-    job = Job(out, seed, spec, camera, masks, mix, extra_stains)
+    job = Job(out, seed, spec, camera, masks, mix, extra_stains, tuple(families))
     tasks = [("calib", k) for k in range(CALIB_POSES + 1)] + [("net", i) for i in range(n)]
-    results = _run(job, tasks, workers)
+    results = _run(job, tasks, workers, tick or (lambda: None))
     nets = sorted((r for r in results if r["kind"] == "net"), key=lambda r: r["index"])
     _write_json(out / "dataset.json", _manifest(job, spec_path, n, nets))
     return _counts(nets)
@@ -99,12 +108,20 @@ def _remove_stale(out: Path, n: int, masks: bool) -> None:
         logger.info("removed %d files of an earlier set from %s", len(stale), out)
 
 
-def _run(job: Job, tasks: list[tuple[str, int]], workers: int) -> list[dict]:
+def _run(job: Job, tasks: list[tuple[str, int]], workers: int,
+         tick: Callable[[], None]) -> list[dict]:
+    out = []
     if workers <= 1:
-        return [_task(job, t) for t in tasks]
+        for t in tasks:
+            out.append(_task(job, t))
+            tick()
+        return out
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(workers, initializer=_init_worker, initargs=(job,)) as pool:
-        return pool.map(_worker_task, tasks, chunksize=1)
+        for r in pool.imap(_worker_task, tasks, chunksize=1):
+            out.append(r)
+            tick()
+    return out
 
 
 _JOB: Job | None = None  # the job of this worker process; its camera keeps its cached maps
@@ -137,14 +154,22 @@ def _calib(job: Job, k: int) -> dict:
     return {"kind": "calib", "index": k, "name": f"calib/{name}", "pose": pose.to_json()}
 
 
+def family_and_bench(families: tuple[str, ...], i: int) -> tuple[str, str]:
+    """The appearance family and bench set-up of photo i of a set."""
+    family = FAMILIES[families[i % len(families)]]
+    return family.name, family.benches[(i // len(families)) % len(family.benches)]
+
+
 def _net(job: Job, i: int) -> dict:
+    family, bench = family_and_bench(job.families, i)
     sample = render_sample(
         job.camera,
         np.random.default_rng([job.seed, i]),
         job.spec,
-        bench=BENCHES[i % len(BENCHES)],
+        bench=bench,
         mix=job.mix,
         extra_stains=job.extra_stains,
+        family=family,
     )
     name = image_name(i)
     _imwrite(job.out / f"{name}.jpg", sample.image, [cv2.IMWRITE_JPEG_QUALITY, sample.jpeg_quality])
@@ -155,6 +180,7 @@ def _net(job: Job, i: int) -> dict:
     return {
         "kind": "net",
         "index": i,
+        "family": family,
         "bench": truth["bench"],
         "unusable": truth["unusable"],
         "defects": [d["type"] for d in truth["defects"]],
@@ -200,6 +226,8 @@ def _manifest(job: Job, spec_path: Path, n: int, nets: list[dict]) -> dict:
         + [f"calib/{k:02d}.png" for k in range(1, CALIB_POSES + 1)],
         "images": [f"{image_name(r['index'])}.jpg" for r in nets],
         "masks": job.masks,
+        "families": list(job.families),
+        "held_out_families": [f for f in job.families if FAMILIES[f].held_out],
         **({"mix": job.mix} if job.mix else {}),
         **({"extra_stains": job.extra_stains} if job.extra_stains else {}),
         "labels": {str(k): v for k, v in LABELS.items()},
@@ -214,6 +242,7 @@ def _manifest(job: Job, spec_path: Path, n: int, nets: list[dict]) -> dict:
 def _counts(nets: list[dict]) -> dict:
     return {
         "images": len(nets),
+        "family": Counter(r["family"] for r in nets),
         "bench": Counter(r["bench"] for r in nets),
         "defects": Counter(t for r in nets for t in r["defects"]),
         "unusable": Counter(r["unusable"] for r in nets if r["unusable"]),

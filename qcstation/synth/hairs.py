@@ -103,6 +103,43 @@ def _axis_hairs(
     return Strokes(pts[keep], width[keep], tone[keep], alpha[keep])
 
 
+def long_fibres(
+    rng: np.random.Generator,
+    net: Net,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    per_mm: float,
+    max_mm: float,
+    backlit: bool,
+) -> Strokes:
+    """Long stiff stray fibres (4 mm up to `max_mm`) leaving both edges of every strand at a
+    steep angle, nearly straight: dark silhouettes across the openings on a light panel."""
+    out = []
+    for axis in ("v", "h"):
+        strands = net.strands(axis)
+        t_lo, t_hi = ((lo[1], hi[1]) if axis == "v" else (lo[0], hi[0]))
+        t_lo, t_hi = t_lo - max_mm, t_hi + max_mm
+        n = int(rng.poisson(per_mm * 2 * strands.count * (t_hi - t_lo)))
+        k = rng.integers(0, strands.count, n)
+        t = rng.uniform(t_lo, t_hi, n)
+        side = rng.choice([-1.0, 1.0], n)
+        across = strands.centre_at(k, t) + side * rng.uniform(0.5, 0.95, n) * strands.half_at(k, t)
+        tilt = np.radians(rng.uniform(25, 90, n))
+        heading = side * np.where(rng.random(n) < 0.5, tilt, np.pi - tilt)
+        length = rng.uniform(4.0, max_mm, n)
+        pts = curves(np.column_stack([t, across]), heading, length, rng.normal(0, 0.02, n))
+        keep = np.ones(n, bool)
+        for cut in net.cuts:
+            if cut.axis == axis:
+                keep &= ~((k == cut.strand) & (t > cut.t0) & (t < cut.t1))
+        if axis == "v":
+            pts = pts[..., ::-1]
+        alpha = rng.uniform(0.75, 1.0, n) if backlit else rng.uniform(0.7, 1.0, n)
+        tone = np.exp(rng.normal(-0.2, 0.25, n))
+        out.append(Strokes(pts[keep], rng.uniform(0.25, 0.45, n)[keep], tone[keep], alpha[keep]))
+    return Strokes.concat(out)
+
+
 def fray_hairs(rng: np.random.Generator, net: Net, backlit: bool) -> Strokes:
     """Loose fibres at the frayed stubs of cut strands, pointing into the gap."""
     out = []

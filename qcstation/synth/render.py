@@ -9,10 +9,11 @@ import numpy as np
 
 from ..domain import Defect, MeshStats, Stat
 from ..spec import Spec
-from . import foreign, hairs
-from .bench import BENCHES, Bench, draw_bench
+from . import foreign, hairs, phone
+from .bench import Bench, draw_bench
 from .camera import Camera
 from .defects import STRUCTURAL, Planted, plant_structural
+from .families import Style, draw_style, get_family
 from .net import Net, build_net, crossings, draw_params
 from .scene import Canvas, Sensor, expose, radiance
 from .strands import render_knots, render_strands
@@ -103,13 +104,22 @@ def render_sample(
     plan: Plan | None = None,
     mix: str | None = None,
     extra_stains: int = 0,
+    family: str = "classic",
+    style: Style | None = None,
 ) -> Sample:
     """Render one net photo; everything random comes from `rng` (`mix`, `extra_stains`: see
-    draw_plan)."""
-    kind = bench or str(rng.choice(BENCHES))
+    draw_plan). `family` names the appearance family (families.FAMILIES) the look is drawn
+    from; `classic` draws exactly what the renderer always drew. `style` replaces the drawn
+    look of a family other than classic (for checks that change one thing)."""
+    fam = get_family(family)
+    kind = bench or str(rng.choice(fam.benches))
     setup = draw_bench(rng, kind)
     plan = plan or draw_plan(rng, setup.backlit, mix, extra_stains)
     params = draw_params(rng, spec)
+    drawn = draw_style(rng, fam)
+    style = style if style is not None and drawn is not None else drawn
+    if style is not None:
+        params = style.net_params(params, spec)
     net = build_net(params, rng, view_border(*camera.pixel_to_plane()))
     view = View.of(camera, net)
     cross = crossings(net)
@@ -122,11 +132,9 @@ def render_sample(
     if plan.unusable == "blank":  # the bench with no net on it
         mesh = MeshStats(0, *(Stat.of(np.zeros(0)),) * 4)
     else:
-        marks = _paint(rng, canvas, view, setup, cross, plan)
-    sensor = Sensor.draw(rng)
-    light = radiance(canvas, setup, rng, camera.px_per_mm())
-    sensor = _unusable(rng, sensor, light, plan.unusable)
-    image = expose(light, sensor, rng)
+        marks = _paint(rng, canvas, view, setup, cross, plan, style)
+    cam = style.phone if style is not None else None
+    image, sensor = _shoot(rng, canvas, setup, camera.px_per_mm(), plan.unusable, cam)
     labels, appearance = _labels(canvas, view, marks)
     defects = [] if plan.unusable else structural + appearance
     if plan.unusable:
@@ -134,12 +142,36 @@ def render_sample(
     else:
         verdict, reasons = truth_verdict(spec, mesh, defects)
     truth = {
-        "bench": kind, "unusable": plan.unusable, "spec": spec.name, "verdict": verdict,
-        "reasons": reasons, "mesh": mesh.to_json(), "defects": [_defect_json(d) for d in defects],
+        "family": fam.name, "bench": kind, "unusable": plan.unusable, "spec": spec.name,
+        "verdict": verdict, "reasons": reasons, "mesh": mesh.to_json(),
+        "defects": [_defect_json(d) for d in defects],
         "net": _net_json(net), "px_per_mm": round(camera.px_per_mm(), 4),
         "render": {"mix": plan.mix, **sensor.to_json(), "backlit": setup.backlit},
     }  # fmt: skip
+    if style is not None:
+        truth["render"]["style"] = {"surface": setup.material, **style.to_json()}
     return Sample(image, truth, labels, sensor.jpeg_quality, net)
+
+
+def _shoot(
+    rng: np.random.Generator,
+    canvas: Canvas,
+    setup: Bench,
+    px_per_mm: float,
+    unusable: str | None,
+    cam: phone.PhoneLook | None,
+) -> tuple[np.ndarray, Sensor]:
+    """Light the scene and take the photo: the station camera, or a phone (`cam`)."""
+    sensor = Sensor.draw(rng)
+    light = radiance(canvas, setup, rng, px_per_mm)
+    if cam is not None:
+        sensor = replace(sensor, jpeg_quality=cam.jpeg_quality)
+        light = phone.on_light(light, cam, setup.backlit)
+    sensor = _unusable(rng, sensor, light, unusable)
+    if cam is None:
+        return expose(light, sensor, rng), sensor
+    noise = (sensor.read_dn, sensor.shot)
+    return phone.develop(light * sensor.exposure, cam, sensor.defocus_px, noise, rng), sensor
 
 
 def _geometry_truth(
@@ -171,6 +203,7 @@ def _paint(
     bench: Bench,
     cross: tuple[np.ndarray, np.ndarray],
     plan: Plan,
+    style: Style | None = None,
 ) -> list[foreign.Mark]:
     """Strands, knots, stains, hairs, tufts and foreign matter, in that order (bottom to top)."""
     net = view.net
@@ -180,18 +213,24 @@ def _paint(
         net.params.yarn_mm,
         net.params.angle_deg,
         {a: (net.strands(a).count, net.strands(a).t0, net.strands(a).t_end) for a in ("v", "h")},
+        style.yarn if style else None,
+        style.hair if style else None,
     )
     render_strands(canvas, view, look, cross)
-    render_knots(canvas, view, look, cross, rng)
+    render_knots(canvas, view, look, cross, rng, style.yarn.knot_scale if style else 1.0)
     marks = [foreign.stain(rng, canvas, view, look) for k in plan.appearance if k == "stain"]
     lo = np.array([view.u.min(), view.v.min()])
     hi = np.array([view.u.max(), view.v.max()])
-    fibres = hairs.Strokes.concat(
-        [
-            hairs.strand_hairs(rng, net, lo, hi, float(rng.uniform(0.35, 0.8)), bench.backlit),
-            hairs.fray_hairs(rng, net, bench.backlit),
-        ]
-    )
+    density = float(rng.uniform(0.35, 0.8)) * (style.hair.density if style else 1.0)
+    layers = [
+        hairs.strand_hairs(rng, net, lo, hi, density, bench.backlit),
+        hairs.fray_hairs(rng, net, bench.backlit),
+    ]
+    if style is not None and style.hair.long_per_mm > 0:
+        h = style.hair
+        layers.append(hairs.long_fibres(rng, net, lo, hi, h.long_per_mm, h.long_max_mm,
+                                        bench.backlit))  # fmt: skip
+    fibres = hairs.Strokes.concat(layers)
     canvas.overlay(*hairs.draw(view, fibres, look.base))
     for k in plan.appearance:
         if k == "loose_fibres":

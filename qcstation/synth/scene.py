@@ -97,7 +97,7 @@ def radiance(
 ) -> np.ndarray:
     """The scene's light reaching the lens, float32 (H, W, 3), in DN before the sensor."""
     h, w = canvas.alpha.shape
-    bg = surface(bench, rng, (w, h))
+    bg = surface(bench, rng, (w, h), px_per_mm)
     if bench.shadow:
         dx, dy, blur, dark = bench.shadow
         shift = np.float32([[1, 0, dx * px_per_mm], [0, 1, dy * px_per_mm]])

@@ -20,9 +20,16 @@ _ALONG = 5  # samples along a piece for its bounding box
 def render_strands(
     canvas: Canvas, view: View, look: Look, cross: tuple[np.ndarray, np.ndarray]
 ) -> int:
-    """Composite every strand piece (crossing to crossing) in view; returns the pieces drawn."""
+    """Composite every strand piece (crossing to crossing) in view; returns the pieces drawn.
+
+    Edge fuzz goes to a layer laid over the strands afterwards, so that it is seen but never
+    hides yarn body from the label map (fuzz is no yarn body)."""
     net = view.net
     drawn = 0
+    fuzz = None
+    if look.fuzz is not None:
+        h, w = canvas.alpha.shape
+        fuzz = (np.zeros((h, w, 3), np.float32), np.zeros((h, w), np.float32))
     for axis in ("h", "v"):
         tc = cross[1].T if axis == "v" else cross[0]  # (S, M) crossing positions along strands
         boxes, scales = _piece_boxes(view, axis, tc)
@@ -32,8 +39,13 @@ def render_strands(
                 box = boxes[k][m]
                 if box is not None:
                     drawn += _piece(
-                        canvas, view, look, axis, k, m, tc[k], cuts, box, float(scales[k, m])
-                    )
+                        canvas, view, look, axis, k, m, tc[k], cuts, box, float(scales[k, m]),
+                        fuzz,
+                    )  # fmt: skip
+    if fuzz is not None:  # a strand passing over hides the other's fuzz
+        premult, alpha = fuzz
+        clear = 1 - canvas.body
+        canvas.overlay(premult * clear[..., None], alpha * clear)
     return drawn
 
 
@@ -66,6 +78,7 @@ def _piece(
     cuts: list,
     box: Box,
     fp: float,
+    fuzz_layer: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> int:
     y0, y1, x0, x1 = box
     strands = view.net.strands(axis)
@@ -80,9 +93,16 @@ def _piece(
     d = (x - strands.centre_at(k, t)) / np.sqrt(1 + slope * slope)
     geom = np.clip(0.5 + (half - np.abs(d)) / fp, 0, 1) * inside
     a = np.clip(d / half, -1, 1)
+    fuzz = None
+    if look.fuzz is not None:  # fibres standing out of the edges: seen, but not yarn body
+        fuzz = look.fuzz_at(t, np.abs(d) - half, d, int(look.offset[axis][k])) * inside
     for cut in cuts:
-        geom[cut.removes(t, a)] = 0
-    rows, cols = np.flatnonzero(geom.any(axis=1)), np.flatnonzero(geom.any(axis=0))
+        gone = cut.removes(t, a)
+        geom[gone] = 0
+        if fuzz is not None:
+            fuzz[gone] = 0
+    seen = geom if fuzz is None else np.maximum(geom, fuzz)
+    rows, cols = np.flatnonzero(seen.any(axis=1)), np.flatnonzero(seen.any(axis=0))
     if not len(rows):
         return 0
     sub = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))  # shrink to the strand
@@ -91,6 +111,12 @@ def _piece(
     cov = geom * look.opacity[across_index(a)]
     rgb = look.strand_rgb(axis, k, t, a, factor)
     tight = (y0 + rows[0], y0 + rows[-1] + 1, x0 + cols[0], x0 + cols[-1] + 1)
+    if fuzz is not None and fuzz_layer is not None:
+        f = fuzz[sub]
+        premult, alpha = (layer[tight[0] : tight[1], tight[2] : tight[3]] for layer in fuzz_layer)
+        premult *= (1 - f)[..., None]
+        premult += rgb * (1.1 * f)[..., None]  # loose fibres catch more light than the body
+        alpha += f * (1 - alpha)
     canvas.add(tight, cov.astype(np.float32), rgb, z, body=geom.astype(np.float32))
     return 1
 
@@ -122,15 +148,20 @@ def render_knots(
     look: Look,
     cross: tuple[np.ndarray, np.ndarray],
     rng: np.random.Generator,
+    scale: float = 1.0,
 ) -> int:
-    """A lumpy, textured knot over every intact crossing of a knotted net; returns the count."""
+    """A lumpy, textured knot over every intact crossing of a knotted net; returns the count.
+
+    `scale` makes the knots bigger (appearance families) within the same bound."""
     net = view.net
     if net.params.crossing != "knot":
         return 0
     cx, cy = cross
     p = net.params
     # lumps reach 1.15 radius at most: they stay clear of the openings' central bands
-    radius = min(rng.uniform(0.62, 0.78) * p.yarn_mm, p.yarn_mm / 2 + 0.15 * min(p.opening_mm))
+    radius = min(
+        rng.uniform(0.62, 0.78) * p.yarn_mm * scale, p.yarn_mm / 2 + 0.15 * min(p.opening_mm)
+    )
     px = view.to_px(np.stack([cx, cy], axis=-1))
     drawn = 0
     fp = view.footprint(np.array([cx.mean(), cy.mean()]))

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from .bench import Bench
+from .families import HairStyle, YarnStyle
 
 logger = logging.getLogger(__name__)
 
@@ -16,6 +17,7 @@ TILE_MM = 0.1  # tile sample step along the strand
 TILE_LEN = 4096  # samples along (409.6 mm, then it repeats, offset per strand)
 ACROSS = 33  # samples across the strand, a = -1 .. 1
 ALONG_STEP_MM = 4.0  # step of the slow brightness variation along a strand
+FUZZ_STEP_MM = 0.05  # fuzz tile sample step outwards from the yarn edge
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,16 @@ class Look:
     base: np.ndarray  # (3,) BGR of this net's yarn, lit
     backlit: bool
     light: np.ndarray  # (3,) unit vector towards the front light in net (u, v, up) axes
+    fuzz: np.ndarray | None = None  # (TILE_LEN, F) coverage of edge fuzz, out from the edge
+    fuzz_mm: float = 0.0  # how far the fuzz reaches beyond the yarn body
+
+    def fuzz_at(
+        self, s: np.ndarray, out_mm: np.ndarray, side: np.ndarray, offset: int
+    ) -> np.ndarray:
+        """Fuzz coverage at along s (mm), `out_mm` beyond the body edge, on side +-1."""
+        i_s = (s * (1 / TILE_MM)).astype(np.int64) + offset + np.where(side > 0, TILE_LEN // 2, 0)
+        i_o = np.clip((out_mm * (1 / FUZZ_STEP_MM)).astype(np.int64), 0, self.fuzz.shape[1] - 1)
+        return self.fuzz[i_s % TILE_LEN, i_o] * ((out_mm > 0) & (out_mm < self.fuzz_mm))
 
     def sample(self, s: np.ndarray, a: np.ndarray, offset: float) -> tuple[np.ndarray, np.ndarray]:
         """Tile value and across index at along-coordinate s (mm) and across a in [-1, 1]."""
@@ -64,9 +76,16 @@ def draw_look(
     yarn_mm: float,
     angle_deg: float,
     strands: dict[str, tuple[int, float, float]],
+    yarn: YarnStyle | None = None,
+    hair: HairStyle | None = None,
 ) -> Look:
-    """Yarn appearance; `strands` maps axis -> (count, t_start, t_end) of the strand set."""
+    """Yarn appearance; `strands` maps axis -> (count, t_start, t_end) of the strand set.
+
+    `yarn` and `hair` (appearance families) set the colour, plies, twist, highlights and fuzz;
+    without them the classic look is drawn."""
     base = _yarn_colour(rng) * bench.yarn_light
+    if yarn is not None:
+        base = np.array(yarn.colour_bgr, np.float32) * bench.yarn_light
     colour, along, along_t0, offset = {}, {}, {}, {}
     for axis, (n, t0, t1) in strands.items():
         shade = 1 + rng.normal(0, 0.07, (n, 1))
@@ -79,8 +98,11 @@ def draw_look(
         along[axis] = 1 + 0.25 * slow
         along_t0[axis] = t0
         offset[axis] = rng.integers(0, TILE_LEN, n)
+    fuzz = None
+    if hair is not None and hair.fuzz_per_mm > 0:
+        fuzz = fuzz_tile(rng, hair.fuzz_per_mm, hair.fuzz_mm, 0.75 if bench.backlit else 0.9)
     return Look(
-        tile=yarn_tile(rng, yarn_mm),
+        tile=yarn_tile(rng, yarn_mm, yarn),
         profile=_profiles(bench, angle_deg),
         opacity=_opacity(bench),
         colour=colour,
@@ -90,6 +112,8 @@ def draw_look(
         base=base.astype(np.float32),
         backlit=bench.backlit,
         light=_light(bench, angle_deg),
+        fuzz=fuzz,
+        fuzz_mm=hair.fuzz_mm if fuzz is not None else 0.0,
     )
 
 
@@ -101,7 +125,9 @@ def _yarn_colour(rng: np.random.Generator) -> np.ndarray:
     return np.array([b, g, r], np.float32)
 
 
-def yarn_tile(rng: np.random.Generator, yarn_mm: float) -> np.ndarray:
+def yarn_tile(
+    rng: np.random.Generator, yarn_mm: float, style: YarnStyle | None = None
+) -> np.ndarray:
     """Brightness of twisted yarn over (along, across): plies on a helix, fibre streaks, blotches.
 
     A ply helix on a cylinder projects to s = q + P/(2 pi) * arcsin(a): curved diagonal grooves.
@@ -112,17 +138,48 @@ def yarn_tile(rng: np.random.Generator, yarn_mm: float) -> np.ndarray:
     turn = yarn_mm * rng.uniform(2.2, 3.4)  # length of one full turn of a ply
     plies = int(rng.choice([2, 3], p=[0.7, 0.3]))
     twist = rng.choice([-1.0, 1.0])
+    if style is not None:
+        turn, plies = yarn_mm * style.turn, style.plies
     wander = _noise1d(rng, TILE_LEN, 60.0)[:, None] * 0.35 * turn / plies
     q = s + wander + twist * turn / (2 * np.pi) * np.arcsin(np.clip(a, -0.999, 0.999))
     phase = (q * plies / turn) % 1.0
     groove = 0.5 + 0.5 * _noise1d(rng, TILE_LEN, 30.0)[:, None] ** 2
-    ply = 1 - (0.25 + 0.25 * groove) * (1 - np.sin(np.pi * phase) ** 0.5)
+    if style is None:
+        ply = 1 - (0.25 + 0.25 * groove) * (1 - np.sin(np.pi * phase) ** 0.5)
+    else:  # deep grooves between the plies, bright highlights along their crests
+        crest = np.sin(np.pi * phase)
+        ply = 1 - np.clip(style.groove * groove, 0, 0.9) * (1 - crest**0.5)
+        ply = ply + style.highlight * crest**6 * (1 - 0.7 * a * a)
     fibres = _fibres(rng, q, s, a, yarn_mm)
     blotch = cv2.GaussianBlur(
         rng.standard_normal((TILE_LEN, ACROSS)).astype(np.float32), (0, 0), sigmaX=2.0, sigmaY=40.0
     )
     tile = ply * (1 + fibres + 0.4 * blotch)
     return (tile / tile.mean()).astype(np.float32)
+
+
+def fuzz_tile(
+    rng: np.random.Generator, per_mm: float, reach_mm: float, alpha: float
+) -> np.ndarray:
+    """Coverage of short fibres standing out of a yarn edge, (TILE_LEN, F): along x outwards.
+
+    The two halves of the tile along (offset TILE_LEN // 2) serve the two edges of a strand."""
+    n_out = int(np.ceil(reach_mm / FUZZ_STEP_MM)) + 1
+    n = int(per_mm * TILE_LEN * TILE_MM)
+    start = rng.uniform(0, TILE_LEN, n)
+    length = rng.uniform(0.25, 1.0, n) * reach_mm
+    tilt = rng.normal(0, 0.6, n)  # radians from the edge's normal
+    root = rng.uniform(-0.15, 0.0, n)  # fibres leave the body a little inside its edge
+    x0 = start * 16
+    y0 = (root / FUZZ_STEP_MM) * 16
+    x1 = (start + np.sin(tilt) * length / TILE_MM) * 16
+    y1 = ((root + np.cos(tilt) * length) / FUZZ_STEP_MM) * 16
+    pts = np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)
+    img = np.zeros((n_out, TILE_LEN), np.uint8)
+    cv2.polylines(img, list(np.round(pts).astype(np.int32)), False, 255, 1, cv2.LINE_AA, 4)
+    cov = cv2.GaussianBlur(img.astype(np.float32) / 255, (0, 0), sigmaX=0.7, sigmaY=0.5)
+    fade = 1 - 0.6 * np.linspace(0, 1, n_out)[:, None]  # fewer fibres reach far out
+    return np.ascontiguousarray((np.clip(cov * 1.6, 0, 1) * fade * alpha).T).astype(np.float32)
 
 
 def _noise1d(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:

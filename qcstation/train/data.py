@@ -62,8 +62,23 @@ def folder_calibration(d: Path) -> Calibration:
     return calibrate_images([read_image(b) for b in boards], (9, 6), 25.0, None)
 
 
+def refuse_held_out(d: Path) -> None:
+    """Photos of a held-out appearance family never train a model nor choose its thresholds
+    (docs/families.md): refuse a folder whose manifest lists one."""
+    try:
+        held = json.loads((d / "dataset.json").read_text()).get("held_out_families")
+    except (OSError, json.JSONDecodeError):
+        return
+    if held:
+        raise DataError(
+            f"{d}: photos of the held-out families {', '.join(held)} are for eval only "
+            "(docs/families.md); render training sets with other --family values."
+        )
+
+
 def load_folder(d: Path, model_px_per_mm: float) -> list[Sample]:
     """Every usable photo of a synth folder that has a label map."""
+    refuse_held_out(d)
     truths = sorted(d.glob("[0-9][0-9][0-9][0-9].json"))
     if not truths or not (d / "masks").is_dir():
         raise DataError(

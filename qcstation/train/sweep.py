@@ -107,7 +107,9 @@ def cache(folder: Path, model_path: Path | None, threads: int) -> list[Cached]:
     from ..model import DEFAULT_MODEL, DefectModel
     from ..pipeline import Inspector
     from ..spec import load_spec
+    from .data import refuse_held_out
 
+    refuse_held_out(folder)
     rec = Recorder(DefectModel.load(model_path or DEFAULT_MODEL, threads=threads))
     inspector = Inspector(load_spec(_dataset_spec(folder)), _calibration(folder), model=rec)
     out = []
