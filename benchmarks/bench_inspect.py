@@ -25,8 +25,9 @@ import numpy as np
 from qcstation import mesh
 from qcstation.memory import keep_large_buffers
 from qcstation.model import DefectModel
-from qcstation.pipeline import BenchView, Inspector, measure
+from qcstation.pipeline import BenchView, Inspector
 from qcstation.spec import load_spec
+from qcstation.structural import measure
 from qcstation.synth.camera import Camera
 from qcstation.synth.dataset import camera_for
 from qcstation.synth.render import render_sample
@@ -79,7 +80,7 @@ def bench_size(size: tuple[int, int], repeats: int, seed: int) -> dict:
     views = [inspector.bench_view(image) for image in frames]
     on_view: dict[str, Callable[[BenchView], object]] = {
         "model": with_model.appearance,
-        "measure": lambda bv: measure(bv, bv.openings(), SPEC.mesh.min_strand_mm),
+        "measure": lambda bv: measure(bv.openings(), bv.px_per_mm, SPEC.mesh.min_strand_mm),
         "openings": BenchView.openings,  # the figures the baseline computes, and no more
         "baseline": lambda bv: baseline_openings(bv.open_mask, bv.valid, bv.px_per_mm),
     }

@@ -19,6 +19,12 @@ from .errors import CalibrationError
 logger = logging.getLogger(__name__)
 
 MIN_BOARDS = 5
+# Board poses must differ for the lens to be fitted: boards all parallel to one another (the
+# same photo again, or the board only slid over the bench) leave the focal length free; the fit
+# then reports a small RMS all the same (0.049 px on six copies of one photo).
+MIN_SPREAD_DEG = 8.0  # the widest angle between two boards' normals; a tilted set holds 20-70
+SAME_VIEW_PX = 0.5  # two views whose corners lie this close on average are one view
+TILTED_PLANE_DEG = 8.0  # a bench-plane board tilted more than this to the camera is warned of
 # Boards are detected on a copy no larger than this (detection time grows fast with size);
 # the corners are then refined on the full image.
 _DETECT_MAX_SIDE = 1600
@@ -166,7 +172,9 @@ def _calibrate(sets, plane_corners, board, square_mm, image_size) -> Calibration
                 f"{cols}x{rows} board."
             )
     mm = board_points_mm(board, square_mm)
-    rms, k, dist = _fit_intrinsics(sets, mm, image_size)
+    _check_distinct(sets)
+    rms, k, dist, normals = _fit_intrinsics(sets, mm, image_size)
+    _check_spread(normals)
     h = _plane_homography(plane_corners, k, dist, mm)
     cal = Calibration(
         image_size=(int(image_size[0]), int(image_size[1])),
@@ -184,15 +192,16 @@ def _calibrate(sets, plane_corners, board, square_mm, image_size) -> Calibration
     return cal
 
 
-def _fit_intrinsics(sets, mm, image_size) -> tuple[float, np.ndarray, np.ndarray]:
-    """cv2.calibrateCamera with the 5-coefficient lens model: (RMS px, K, distortion)."""
+def _fit_intrinsics(sets, mm, image_size) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """cv2.calibrateCamera with the 5-coefficient lens model: (RMS px, K, distortion, each
+    board's unit normal in the camera frame (N, 3))."""
     obj = np.c_[mm, np.zeros(len(mm))].astype(np.float32).reshape(-1, 1, 3)
     pts = [np.asarray(c, np.float32).reshape(-1, 1, 2) for c in sets]
     # The aspect ratio fx/fy is fitted, not fixed to 1: on the OpenCV sample photos the fit gives
     # fx/fy = 0.9999 and fixing it moves fx by < 0.1 px, while a camera with non-square pixels
     # or an anamorphic video mode would be mismeasured along one axis if it were fixed.
     try:
-        rms, k, dist, _, _ = cv2.calibrateCamera(
+        rms, k, dist, rvecs, _ = cv2.calibrateCamera(
             [obj] * len(pts), pts, tuple(image_size), None, None, criteria=_CALIBRATE_CRITERIA
         )
     except cv2.error as e:
@@ -206,7 +215,48 @@ def _fit_intrinsics(sets, mm, image_size) -> tuple[float, np.ndarray, np.ndarray
             "the calibration fit gave no valid camera; take photos with the board tilted at "
             "varied angles, not all square to the camera."
         )
-    return float(rms), k, dist
+    normals = np.array([cv2.Rodrigues(np.asarray(r, np.float64))[0][:, 2] for r in rvecs])
+    return float(rms), k, dist, normals
+
+
+def _check_distinct(sets) -> None:
+    """Refuse when fewer than MIN_BOARDS of the views differ (the same photo given again)."""
+    pts = [np.asarray(c, np.float64).reshape(-1, 2) for c in sets]
+    distinct: list[np.ndarray] = []
+    for p in pts:
+        if all(np.abs(p - q).mean() >= SAME_VIEW_PX for q in distinct):
+            distinct.append(p)
+    if len(distinct) < MIN_BOARDS:
+        raise CalibrationError(
+            f"the {len(pts)} board views hold only {len(distinct)} different ones (the others "
+            f"repeat a view, e.g. copies of one photo) and at least {MIN_BOARDS} are needed; "
+            "take photos with the board tilted and moved over the whole view."
+        )
+
+
+def _check_spread(normals: np.ndarray) -> None:
+    """Refuse boards all (nearly) parallel to one another: they cannot fix the lens."""
+    cos = np.clip(np.abs(normals @ normals.T), 0.0, 1.0)
+    spread = float(np.degrees(np.arccos(cos.min())))
+    if spread < MIN_SPREAD_DEG:
+        raise CalibrationError(
+            f"the boards in the photos all lie at nearly the same angle (within {spread:.1f} "
+            f"degrees of one another, at least {MIN_SPREAD_DEG:.0f} are needed), so the lens "
+            "cannot be fitted; take photos with the board tilted 20-45 degrees in different "
+            "directions."
+        )
+
+
+def board_tilt_deg(corners: np.ndarray, cal: Calibration) -> float:
+    """Angle in degrees between the board seen at `corners` and the image plane (0: square
+    to the camera), by the calibrated camera."""
+    obj = np.c_[board_points_mm(cal.board, cal.square_mm), np.zeros(cal.board[0] * cal.board[1])]
+    ok, rvec, _ = cv2.solvePnP(obj, np.asarray(corners, np.float64).reshape(-1, 1, 2),
+                               cal.camera_matrix, cal.dist_coeffs)
+    if not ok:
+        return float("nan")
+    normal_z = cv2.Rodrigues(rvec)[0][2, 2]
+    return float(np.degrees(np.arccos(min(1.0, abs(normal_z)))))
 
 
 def _plane_homography(corners, k, dist, board_mm) -> np.ndarray:
@@ -301,3 +351,24 @@ def _no_plane_board(what: str, board: tuple[int, int]) -> str:
 def _cv_message(e: cv2.error) -> str:
     """OpenCV's error text on one line."""
     return " ".join(str(getattr(e, "err", None) or e).split())
+
+
+def scale_calibration(mm_per_px: float, image_size: tuple[int, int]) -> Calibration:
+    """A calibration without a chessboard: a photo taken straight down, no lens model, every
+    pixel `mm_per_px` on the bench (the origin at the image's top-left pixel)."""
+    w, h = (int(v) for v in image_size)
+    f = float(max(w, h))  # any positive focal length: with no distortion it cancels out
+    k = np.array([[f, 0.0, w / 2.0], [0.0, f, h / 2.0], [0.0, 0.0, 1.0]])
+    return Calibration(
+        image_size=(w, h),
+        camera_matrix=k,
+        dist_coeffs=np.zeros(5),
+        plane_homography=np.diag([mm_per_px, mm_per_px, 1.0]),
+        mm_per_px=float(mm_per_px),
+        rms_px=0.0,
+        board=(0, 0),
+        square_mm=0.0,
+        n_images=0,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        kind="scale",
+    )

@@ -7,19 +7,41 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .domain import Calibration
 from .errors import CalibrationError
+from .imageheader import size_problem
 
 logger = logging.getLogger(__name__)
 
 FORMAT = "qcstation-calibration/1"
 
 _Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
-_Row3 = tuple[_Finite, _Finite, _Finite]
+# matrix entries of a size a camera can have: 1e300 is no focal length
+_Entry = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-1e9, le=1e9)]
+_Row3 = tuple[_Entry, _Entry, _Entry]
 _Matrix3 = tuple[_Row3, _Row3, _Row3]
 _Count = Annotated[int, Field(strict=True, ge=1, le=100_000)]
+# the bench scale of any plausible set-up: from a macro view (0.02 mm/px) to a whole net
+# seen by a small sensor (5 mm/px)
+MM_PER_PX_RANGE = (0.02, 5.0)
+
+
+class _Gauge(BaseModel):
+    """The bias of this bench against a hand gauge (`qcstation gauge`): station minus calipers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    opening_bias_mm: tuple[_Finite, _Finite]  # across (w), along (h)
+    measured: str = ""  # when, and on what (free text)
 
 
 class _CalibrationFile(BaseModel):
@@ -28,18 +50,27 @@ class _CalibrationFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     format: Literal["qcstation-calibration/1"]
+    kind: Literal["chessboard", "scale"] = "chessboard"
     created: str
     image_size: tuple[_Count, _Count]
-    board: tuple[Annotated[int, Field(strict=True, ge=2, le=100)], ...] = Field(
-        min_length=2, max_length=2
+    # required for a chessboard calibration, absent for a plain scale (see _board_given)
+    board: tuple[Annotated[int, Field(strict=True, ge=2, le=100)], ...] | None = Field(
+        None, min_length=2, max_length=2
     )
-    square_mm: _Finite = Field(gt=0)
+    square_mm: _Finite | None = Field(None, gt=0, le=1000)
     n_images: Annotated[int, Field(strict=True, ge=0, le=100_000)]  # 0: a hand-made camera
-    rms_px: _Finite = Field(ge=0)
-    mm_per_px: _Finite = Field(gt=0)
+    rms_px: _Finite = Field(ge=0, le=1000)
+    mm_per_px: _Finite = Field(ge=MM_PER_PX_RANGE[0], le=MM_PER_PX_RANGE[1])
     camera_matrix: _Matrix3
-    dist_coeffs: tuple[_Finite, _Finite, _Finite, _Finite, _Finite]
+    dist_coeffs: tuple[_Entry, _Entry, _Entry, _Entry, _Entry]
     plane_homography: _Matrix3
+    gauge: _Gauge | None = None
+
+    @model_validator(mode="after")
+    def _board_given(self) -> _CalibrationFile:
+        if self.kind == "chessboard" and (self.board is None or self.square_mm is None):
+            raise ValueError("a chessboard calibration needs the keys 'board' and 'square_mm'")
+        return self
 
     @field_validator("created")
     @classmethod
@@ -50,6 +81,14 @@ class _CalibrationFile(BaseModel):
             raise ValueError(
                 f"{v!r} is not an ISO 8601 date-time such as 2025-01-31T09:00:00+00:00"
             ) from None
+        return v
+
+    @field_validator("image_size")
+    @classmethod
+    def _size(cls, v: tuple[int, int]) -> tuple[int, int]:
+        problem = size_problem(v)
+        if problem:
+            raise ValueError(f"the image size is out of range ({problem})")
         return v
 
     @field_validator("camera_matrix")
@@ -73,8 +112,9 @@ class _CalibrationFile(BaseModel):
 
 def calibration_to_dict(cal: Calibration) -> dict:
     """A JSON-able dict of the calibration (the file format)."""
-    return {
+    d = {
         "format": FORMAT,
+        "kind": cal.kind,
         "created": cal.created,
         "image_size": [int(v) for v in cal.image_size],
         "board": [int(v) for v in cal.board],
@@ -86,6 +126,12 @@ def calibration_to_dict(cal: Calibration) -> dict:
         "dist_coeffs": np.asarray(cal.dist_coeffs, np.float64).ravel().tolist(),
         "plane_homography": np.asarray(cal.plane_homography, np.float64).tolist(),
     }
+    if cal.kind == "scale":  # no board was used
+        del d["board"], d["square_mm"]
+    if any(cal.opening_bias_mm):
+        d["gauge"] = {"opening_bias_mm": [float(v) for v in cal.opening_bias_mm],
+                      "measured": cal.gauge_note}
+    return d
 
 
 def calibration_from_dict(d: object, source: str = "<calibration>") -> Calibration:
@@ -105,13 +151,39 @@ def calibration_from_dict(d: object, source: str = "<calibration>") -> Calibrati
         plane_homography=np.array(f.plane_homography, np.float64),
         mm_per_px=f.mm_per_px,
         rms_px=f.rms_px,
-        board=(f.board[0], f.board[1]),
-        square_mm=f.square_mm,
+        board=(f.board[0], f.board[1]) if f.board else (0, 0),
+        square_mm=f.square_mm or 0.0,
         n_images=f.n_images,
         created=f.created,
+        kind=f.kind,
+        opening_bias_mm=f.gauge.opening_bias_mm if f.gauge else (0.0, 0.0),
+        gauge_note=f.gauge.measured if f.gauge else "",
     )
     _check_horizon(cal, source)
+    _check_scale(cal, source)
     return cal
+
+
+def _check_scale(cal: Calibration, source: str) -> None:
+    """The homography's bench scale must be plausible and agree with the file's mm_per_px."""
+    k = cal.camera_matrix
+    centre = np.array([k[0, 2], k[1, 2], 1.0])
+    probe = np.array([centre, centre + [1.0, 0, 0], centre + [0, 1.0, 0]])
+    mapped = probe @ cal.plane_homography.T
+    mm = mapped[:, :2] / mapped[:, 2:]
+    scale = float(np.sqrt(np.linalg.norm(mm[1] - mm[0]) * np.linalg.norm(mm[2] - mm[0])))
+    lo, hi = MM_PER_PX_RANGE
+    if not lo <= scale <= hi:
+        raise CalibrationError(
+            f"{source}: key 'plane_homography' gives {scale:.3g} mm per pixel on the bench, "
+            f"outside the plausible {lo}-{hi}; run qcstation calibrate again."
+        )
+    if not 0.5 <= scale / cal.mm_per_px <= 2.0:
+        raise CalibrationError(
+            f"{source}: key 'plane_homography' gives {scale:.3g} mm per pixel but key "
+            f"'mm_per_px' says {cal.mm_per_px:.3g}; the file was edited, run qcstation "
+            "calibrate again."
+        )
 
 
 def _check_horizon(cal: Calibration, source: str) -> None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
 from pathlib import Path
 
 from .calibration_format import calibration_from_dict, calibration_to_dict
 from .domain import Calibration
 from .errors import CalibrationError
+from .files import FileTooLarge, NotRegularFile, read_text_limited, write_atomic
+
+MAX_CALIBRATION_BYTES = 256 * 1024
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ def load_calibration(path: str | Path) -> Calibration:
     """Read and validate a calibration file written by `qcstation calibrate`."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_text_limited(p, MAX_CALIBRATION_BYTES)
     except FileNotFoundError:
         raise CalibrationError(
             f"{p}: calibration file not found; run qcstation calibrate or check the path."
@@ -31,6 +32,11 @@ def load_calibration(path: str | Path) -> Calibration:
             f"{p}: not a calibration file (not UTF-8 text); give the .json file that "
             "qcstation calibrate wrote."
         ) from None
+    except (NotRegularFile, FileTooLarge) as e:
+        raise CalibrationError(
+            f"{p}: not a calibration file ({e.strerror}); give the .json file that "
+            "qcstation calibrate wrote."
+        ) from None
     except OSError as e:
         raise CalibrationError(f"{p}: cannot read the calibration file ({e.strerror}).") from None
     try:
@@ -39,6 +45,11 @@ def load_calibration(path: str | Path) -> Calibration:
         raise CalibrationError(
             f"{p}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}); give the "
             "file that qcstation calibrate wrote."
+        ) from None
+    except (ValueError, RecursionError):  # a number of thousands of digits, deep nesting
+        raise CalibrationError(
+            f"{p}: not a calibration file (a number too long or arrays nested too deeply to "
+            "read); give the .json file that qcstation calibrate wrote."
         ) from None
     cal = calibration_from_dict(data, str(p))
     logger.info("loaded calibration %s (%.4f mm/px)", p, cal.mm_per_px)
@@ -51,14 +62,10 @@ def save_calibration(cal: Calibration, path: str | Path) -> None:
     # one line per key, so that a matrix reads as one line of rows
     items = [f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in calibration_to_dict(cal).items()]
     text = "{\n" + ",\n".join(items) + "\n}\n"
-    tmp = p.with_name(p.name + ".tmp")
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, p)
+        write_atomic(p, text.encode("utf-8"))
     except OSError as e:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
         raise CalibrationError(
             f"{p}: cannot write the calibration file ({e.strerror or e}); check the folder."
         ) from None

@@ -1,8 +1,10 @@
-"""Types that flow through qcstation: calibration, mesh statistics, defects, inspections."""
+"""Types that flow through qcstation: frames, calibration, mesh statistics, defects, inspections."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Literal
 
 import numpy as np
@@ -20,6 +22,28 @@ STRUCTURAL_TYPES = ("hole", "broken_strand", "irregular_mesh", "thin_strand")
 APPEARANCE_TYPES = ("foreign_matter", "stain", "loose_fibres")
 
 Verdict = Literal["pass", "fail", "error"]
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)  # frames are compared by id, not pixels
+class Frame:
+    """One picture of the bench as a source delivered it: BGR pixels with an id, the moment it
+    was captured (UTC) and where it came from ("folder:/path", "simulated", "usb:0", ...)."""
+
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    pixels: np.ndarray  # BGR uint8 (height, width, 3)
+    captured_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    source: str
+    name: str | None = None  # the file name for a folder source
+    error: str | None = None  # why there are no pixels (an unreadable file): judged `error`
+
+    def __post_init__(self) -> None:
+        if self.captured_at.tzinfo is None:
+            raise ValueError("a frame's captured_at must be timezone-aware (UTC)")
+
+    @property
+    def label(self) -> str:
+        """How results name the frame: its file name, else its id."""
+        return self.name or self.id
 
 
 @dataclass(frozen=True)
@@ -40,6 +64,30 @@ class Calibration:
     square_mm: float
     n_images: int
     created: str  # ISO 8601 date-time
+    kind: Literal["chessboard", "scale"] = "chessboard"  # scale: no board, no lens model
+    # station minus calipers on a reference net (`qcstation gauge`); inspect subtracts it
+    opening_bias_mm: tuple[float, float] = (0.0, 0.0)  # across (w), along (h)
+    gauge_note: str = ""  # when and on what the bias was measured
+
+    def note(self) -> CalibrationNote:
+        return CalibrationNote(self.kind, self.opening_bias_mm)
+
+
+@dataclass(frozen=True)
+class CalibrationNote:
+    """What an inspection says about the calibration it was measured with."""
+
+    kind: str  # "chessboard", or "scale": a plain mm-per-pixel, no lens model or plane
+    opening_bias_mm: tuple[float, float]  # the gauge bias taken off the openings (w, h)
+
+    def to_json(self) -> dict:
+        out: dict = {"kind": self.kind}
+        if self.kind == "scale":
+            out["note"] = ("a plain scale (qcstation calibrate --scale): no lens model or bench "
+                           "plane; millimetres hold only for a photo taken straight down")
+        if any(self.opening_bias_mm):
+            out["opening_bias_mm"] = [round(float(v), 3) for v in self.opening_bias_mm]
+        return out
 
 
 @dataclass(frozen=True)
@@ -58,6 +106,9 @@ class Stat:
             return Stat(float("nan"), float("nan"), float("nan"), float("nan"))
         return Stat(float(v.mean()), float(v.std()), float(v.min()), float(v.max()))
 
+    def shifted(self, d: float) -> Stat:
+        return Stat(self.mean + d, self.std, self.min + d, self.max + d)
+
 
 @dataclass(frozen=True)
 class MeshStats:
@@ -70,6 +121,16 @@ class MeshStats:
     strand_width_mm: Stat
     pitch_w_mm: float = float("nan")  # mean pitch along the mesh x axis
     pitch_h_mm: float = float("nan")  # mean pitch along the mesh y axis
+
+    def less_bias(self, bias_w_mm: float, bias_h_mm: float) -> MeshStats:
+        """The openings with a station's bias (station minus hand gauge) taken off; strands
+        are as much narrower as the openings grow (the pitch does not change)."""
+        if not (bias_w_mm or bias_h_mm):
+            return self
+        b = 0.5 * (bias_w_mm + bias_h_mm)
+        return replace(self, opening_w_mm=self.opening_w_mm.shifted(-bias_w_mm),
+                       opening_h_mm=self.opening_h_mm.shifted(-bias_h_mm),
+                       strand_width_mm=self.strand_width_mm.shifted(b))
 
     def to_json(self) -> dict:
         r = 2
@@ -123,7 +184,10 @@ class ModelInfo:
 
 @dataclass(frozen=True)
 class Inspection:
-    """The result of inspecting one image (CONTRACT.md schema via `to_json`)."""
+    """The result of inspecting one frame (CONTRACT.md schema via `to_json`).
+
+    `image` names the frame (its file name, else its id); `frame_id` is the frame's id.
+    """
 
     image: str
     verdict: Verdict
@@ -134,6 +198,8 @@ class Inspection:
     defects: tuple[Defect, ...] = ()
     model: ModelInfo | None = None
     timing_ms: dict[str, float] = field(default_factory=dict)
+    calibration: CalibrationNote | None = None
+    frame_id: str | None = None
 
     def to_json(self) -> dict:
         return {
@@ -146,6 +212,7 @@ class Inspection:
             "defects": [d.to_json() for d in self.defects],
             "model": {"name": self.model.name, "sha256": self.model.sha256} if self.model else None,
             "timing_ms": {k: round(v, 1) for k, v in self.timing_ms.items()},
+            "calibration": self.calibration.to_json() if self.calibration else None,
         }
 
 

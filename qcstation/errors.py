@@ -25,3 +25,15 @@ class ModelError(QCError):
 
 class DataError(QCError):
     """A data folder (synthetic set, ground truth) is missing or malformed."""
+
+
+class OutputError(QCError):
+    """An output (the overlay folder, standard output) cannot be written.
+
+    `closed`: standard output itself failed mid-run, so the results are incomplete (exit 1,
+    not the 2 of a bad argument).
+    """
+
+    def __init__(self, message: str, closed: bool = False):
+        super().__init__(message)
+        self.closed = closed

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -9,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .domain import APPEARANCE_TYPES, DEFECT_TYPES, STRUCTURAL_TYPES, Inspection
+from .errors import DataError
 
 VERDICTS = ("pass", "fail", "error")
 MATCH_OVERLAP = 0.3  # a found defect matches a true one of its type when the overlap
@@ -23,6 +26,7 @@ class Tally:
     images: int = 0
     confusion: Counter = field(default_factory=Counter)  # (truth, predicted) -> n
     mesh_err: list[float] = field(default_factory=list)  # |error| of mean w and mean h, mm
+    mesh_bias: list[float] = field(default_factory=list)  # the same errors, signed
     true_defects: Counter = field(default_factory=Counter)
     found: Counter = field(default_factory=Counter)  # true defects matched, by type
     false_pos: Counter = field(default_factory=Counter)
@@ -32,6 +36,53 @@ class Tally:
     def accuracy(self) -> float:
         right = sum(n for (t, p), n in self.confusion.items() if t == p)
         return right / max(1, self.images)
+
+
+def parse_truth(text: str, source: str) -> dict:
+    """A ground-truth record (NNNN.json of `qcstation synth`), checked; DataError if malformed."""
+    try:
+        d = json.loads(text)
+    except (ValueError, RecursionError) as e:  # JSONDecodeError is a ValueError
+        raise DataError(f"{source}: not valid JSON ({str(e)[:80]}); render the set "
+                        "again.") from None
+    problem = _truth_problem(d)
+    if problem:
+        raise DataError(f"{source}: not a ground-truth file ({problem}); render the set again.")
+    return d
+
+
+def _truth_problem(d: object) -> str | None:
+    if not isinstance(d, dict):
+        return f"a JSON object was expected, not {type(d).__name__}"
+    image = d.get("image")
+    if not isinstance(image, str) or not image or "/" in image or "\\" in image:
+        return "key 'image' must be the image's file name in the same folder"
+    if not isinstance(d.get("bench", ""), str):
+        return "key 'bench' must be the set-up's name"
+    if d.get("verdict") not in VERDICTS:
+        return f"key 'verdict' must be one of {', '.join(VERDICTS)}"
+    defects = d.get("defects", [])
+    if not isinstance(defects, list) or not all(_defect_ok(x) for x in defects):
+        return "key 'defects' must be a list of {type, bbox_px: [x, y, w, h]}"
+    mesh = d.get("mesh")
+    if d["verdict"] == "error":  # an unusable photo (a blank bench) has no mesh to compare
+        mesh = None
+    if mesh is not None and not all(
+        isinstance(mesh, dict) and isinstance(mesh.get(k), dict)
+        and _number(mesh[k].get("mean")) for k in ("opening_w_mm", "opening_h_mm")
+    ):
+        return "key 'mesh' must hold opening_w_mm and opening_h_mm with a mean each"
+    return None
+
+
+def _defect_ok(x: object) -> bool:
+    return (isinstance(x, dict) and isinstance(x.get("type"), str)
+            and isinstance(x.get("bbox_px"), list) and len(x["bbox_px"]) == 4
+            and all(_number(v) for v in x["bbox_px"]))
+
+
+def _number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def overlap(a, b) -> float:
@@ -68,9 +119,11 @@ def add(t: Tally, truth: dict, result: Inspection) -> None:
     t.times_ms.append(result.timing_ms.get("total", float("nan")))
     tm, rm = truth.get("mesh"), result.mesh
     if tm and rm and truth["verdict"] != "error":
-        err = (abs(rm.opening_w_mm.mean - tm["opening_w_mm"]["mean"]),
-               abs(rm.opening_h_mm.mean - tm["opening_h_mm"]["mean"]))  # fmt: skip
-        t.mesh_err.extend(e for e in err if np.isfinite(e))  # nan: nothing measured (error)
+        for axis in ("opening_w_mm", "opening_h_mm"):
+            signed = getattr(rm, axis).mean - tm[axis]["mean"]
+            if np.isfinite(signed):  # nan: nothing measured (error)
+                t.mesh_bias.append(signed)
+                t.mesh_err.append(abs(signed))
     true_defects = truth.get("defects", [])
     t.true_defects.update(d["type"] for d in true_defects)
     matched, fp = match_defects(true_defects, [d.to_json() for d in result.defects])
@@ -108,6 +161,7 @@ def summary(t: Tally) -> dict:
         "unusable_passed": t.confusion[("error", "pass")],
         "mesh_mae_mm": float(err.mean()) if err.size else float("nan"),
         "mesh_max_err_mm": float(err.max()) if err.size else float("nan"),
+        "mesh_bias_mm": float(np.mean(t.mesh_bias)) if t.mesh_bias else float("nan"),
         "mesh_within_1mm": float((err <= 1.0).mean()) if err.size else float("nan"),
         "structural_recall": (sum(t.found[k] for k in STRUCTURAL_TYPES) / s_true
                               if s_true else None),
@@ -128,15 +182,16 @@ def format_table(tallies: dict[str, Tally]) -> str:
     groups = ["all"] + sorted(k for k in tallies if k != "all" and k not in families) + families
     s = {g: summary(tallies[g]) for g in groups}
     lines = ["| set-up | images | verdict acc. | structural-only verdict acc. | mesh MAE mm | "
-             "mesh max err mm | structural recall | structural FP/img | median ms |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "mesh bias mm | mesh max err mm | structural recall | structural FP/img | median ms |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for g in groups:
         v = s[g]
         lines.append(
             f"| {g} | {v['images']} | {v['verdict_accuracy']:.1%} | "
-            f"{_share(v['structural_verdict_accuracy'])} | {v['mesh_mae_mm']:.3f} | "
-            f"{v['mesh_max_err_mm']:.2f} | {_share(v['structural_recall'])} | "
-            f"{v['structural_fp_per_image']:.3f} | {v['median_ms']:.0f} |")
+            f"{_share(v['structural_verdict_accuracy'])} | {_num(v['mesh_mae_mm'], 3)} | "
+            f"{_num(v['mesh_bias_mm'], 3, '+')} | {_num(v['mesh_max_err_mm'], 2)} | "
+            f"{_share(v['structural_recall'])} | "
+            f"{v['structural_fp_per_image']:.3f} | {_num(v['median_ms'], 0)} |")
     a = s["all"]
     lines += ["", "| defect type | true | recall | false positives / image |",
               "|---|---:|---:|---:|"]
@@ -164,6 +219,11 @@ def _family_defects(s: dict[str, dict]) -> list[str]:
                  for v in s.values()]  # fmt: skip
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
     return lines
+
+
+def _num(v: float, digits: int, sign: str = "") -> str:
+    """A figure; "-" where nothing was measured (no mesh compared, no time taken)."""
+    return "-" if not math.isfinite(v) else f"{v:{sign}.{digits}f}"
 
 
 def _share(v: float | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+from functools import cache
 
 logger = logging.getLogger(__name__)
 
@@ -16,6 +17,7 @@ TRIM_THRESHOLD = 1 << 30
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
 
 
+@cache  # once per process: every entry point (CLI, station, web, benchmarks) calls it
 def keep_large_buffers() -> bool:
     """Set glibc's allocator to reuse large buffers; False (and nothing changed) elsewhere."""
     name = ctypes.util.find_library("c")

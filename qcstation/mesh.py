@@ -12,11 +12,13 @@ All per-opening work is vectorised over every opening at once.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from .lattice import link_cells, neighbour_pitch
+from .threads import helper_pool
 
 MIN_OPENING_MM2 = 20.0  # smaller clear regions are gaps in the twist, not openings
 SEGMENT_SAMPLES = 7
@@ -80,10 +82,10 @@ def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float,
     diagonally) becomes part of the region outside the view; the view is one piece without
     holes (the image of the camera's rectangle), so that region touches the image's frame.
     The integral images are made on a second thread while this one traces and measures the
-    regions (OpenCV releases the GIL).
+    regions (OpenCV releases the GIL), unless the inspection is bounded to one thread.
     """
     h, w = open_mask.shape
-    with ThreadPoolExecutor(1) as pool:
+    with helper_pool() as pool:
         core_sums = None if core is None else pool.submit(cv2.integral, core)
         scene = cv2.bitwise_not(valid)
         cv2.bitwise_or(open_mask, scene, dst=scene)
@@ -198,17 +200,28 @@ def _pitch(profile: np.ndarray, px_per_mm: float) -> tuple[float, float]:
 
 
 def place_on_lattice(op: Openings, px_per_mm: float) -> Lattice:
-    """Assign each opening a (row, col) cell from the mesh period along each axis (the clear
-    mask's column and row sums, read off its integral image)."""
+    """Assign each opening a (row, col) cell: the mesh period along each axis (the clear
+    mask's column and row sums, read off its integral image) guides the linking of each
+    opening to its neighbours (lattice.link_cells)."""
     ii = op.clear_sums
     cols = np.diff(ii[-1])
     rows = np.diff(ii[:, -1])
     pitch_x, _ = _pitch(cols.astype(np.float64), px_per_mm)
     pitch_y, _ = _pitch(rows.astype(np.float64), px_per_mm)
-    col = _index(op.cx, pitch_x)
-    row = _index(op.cy, pitch_y)
+    # the spacing of neighbouring openings, where there are enough: a strong period of the
+    # background or of fouling can outweigh the mesh's in the profiles
+    near = neighbour_pitch(op.cx, op.cy, float(np.sqrt(np.median(op.area)))) if len(op) else None
+    if near is not None:
+        pitch_x, pitch_y = near
+    # one cell's size: the box less than 1.5 pitches along both axes
+    one_cell = (op.bw < 1.5 * pitch_x - 0.5 * (pitch_x - np.median(op.span_w))) & (
+        op.bh < 1.5 * pitch_y - 0.5 * (pitch_y - np.median(op.span_h)))
+    row, col = link_cells(op.cx, op.cy, pitch_x, pitch_y, one_cell)
     grid = np.full((row.max() + 1 if len(row) else 1, col.max() + 1 if len(col) else 1), -1)
-    grid[row, col] = np.arange(len(row))
+    # where two regions take one cell, the one nearest a typical opening's area keeps it
+    typical = np.abs(np.log(op.area / np.median(op.area))) if len(op) else op.area
+    order = np.argsort(-typical, kind="stable")
+    grid[row[order], col[order]] = order
     return Lattice(pitch_x, pitch_y, row, col, grid)
 
 
@@ -220,14 +233,6 @@ def shared_cells(lat: Lattice) -> float:
     if n == 0:
         return 0.0
     return 1.0 - len(np.unique(lat.row * lat.grid.shape[1] + lat.col)) / n
-
-
-def _index(c: np.ndarray, pitch: float) -> np.ndarray:
-    if len(c) == 0:
-        return np.zeros(0, np.int64)
-    phase = np.angle(np.exp(2j * np.pi * c / pitch).mean()) * pitch / (2 * np.pi)
-    idx = np.round((c - phase) / pitch).astype(np.int64)
-    return idx - idx.min()
 
 
 def neighbour_pairs(lat: Lattice, regular: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -26,7 +26,7 @@ def draw(image: np.ndarray, analysis: Analysis | None, inspection: Inspection,
         canvas = image.copy()
     else:
         canvas = analysis.bench.view.copy()
-        canvas[analysis.bench.valid == 0] = (40, 40, 40)  # outside the camera's view
+        _grey_outside(canvas, analysis.bench.valid)
         _colour_openings(canvas, analysis, spec)
         _draw_findings(canvas, analysis)
         _scale_bar(canvas, analysis.px_per_mm)
@@ -34,6 +34,18 @@ def draw(image: np.ndarray, analysis: Analysis | None, inspection: Inspection,
     if scale < 1.0:
         canvas = cv2.resize(canvas, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     return _banner(canvas, inspection)
+
+
+def draw_overlay(image: np.ndarray, inspection: Inspection, analysis: Analysis | None,
+                 spec: Spec) -> np.ndarray:
+    """`draw` with the arguments in the order the station passes them."""
+    return draw(image, analysis, inspection, spec)
+
+
+def _grey_outside(canvas: np.ndarray, valid: np.ndarray) -> None:
+    """Dark grey where the view shows no image (cv2 masks: a tenth of numpy's mask indexing)."""
+    canvas[:] = cv2.bitwise_and(canvas, canvas, mask=valid)  # black outside ...
+    cv2.add(canvas, (40, 40, 40, 0), dst=canvas, mask=cv2.bitwise_not(valid))  # ... then grey
 
 
 def _colour_openings(canvas: np.ndarray, a: Analysis, spec: Spec) -> None:
@@ -99,11 +111,18 @@ def _banner(canvas: np.ndarray, insp: Inspection) -> np.ndarray:
 
 
 def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, colour, thick: int):
-    cv2.putText(img, text, org, FONT, scale, colour, thick, cv2.LINE_AA)
+    cv2.putText(img, ascii_text(text), org, FONT, scale, colour, thick, cv2.LINE_AA)
+
+
+def ascii_text(text: str) -> str:
+    """What the Hershey fonts can draw: other characters (a file name's Korean, an undecodable
+    byte kept as a surrogate) written as escapes, so that cv2.putText never meets them."""
+    return text.encode("ascii", "backslashreplace").decode("ascii")
 
 
 def _label(img: np.ndarray, text: str, org: tuple[int, int], scale: float, colour, thick: int):
     """Text on a dark box, readable over any background."""
+    text = ascii_text(text)
     (tw, th), base = cv2.getTextSize(text, FONT, scale, thick)
     x, y = org
     cv2.rectangle(img, (x, y - th - 4), (x + tw + 4, y + base), (20, 20, 20), cv2.FILLED)

@@ -1,33 +1,32 @@
-"""The inspection engine: one image in, one Inspection out. Pure: no camera, disk or database."""
+"""The inspection engine: one frame in, one Inspection out; a straight orchestrator of the
+steps (quality, bench view, openings, appearance model, structural rules, judging).
+Pure: no camera, disk or database."""
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Protocol
 
 import cv2
 import numpy as np
 
+from . import coverage, segment, structural
 from . import mesh as meshmod
-from . import segment, structural
-from .domain import Calibration, Defect, Inspection, MeshStats, ModelInfo, Stat
+from . import threads as threadlimit
+from .domain import Calibration, Defect, Frame, Inspection, ModelInfo
 from .errors import ImageError
 from .judge import judge
-from .quality import check_usable
+from .memory import keep_large_buffers
+from .quality import NO_COLOUR, check_usable, has_colour
 from .rectify import Rectifier
 from .spec import Spec
 
 logger = logging.getLogger(__name__)
 
-COVERING = ("foreign_matter", "loose_fibres")  # defects that lie over openings, hiding them
-HIDDEN_GAP = 0.7  # merged openings whose missing yarn is hidden this much are not reported
-FRAYED_BODY = 0.5  # a strand beside a tear with less body than this share of a strand's is cut
-TEAR_GAP = 0.8  # merged regions closer than this share of a strand width are one tear
-STACK_GAP = 1.5  # ... and pairs of merged openings side by side, one strand apart
-MAX_SHARED_CELLS = 0.2  # a read with more clear regions sharing a mesh cell is unreliable
 MIN_SEPARATION = 2.5  # yarn/background cluster distance in pooled std; below it there is no net
 
 
@@ -59,14 +58,44 @@ class AppearanceModel(Protocol):
 
 
 class Inspector:
-    """Holds the spec, calibration, rectification and model; `inspect` judges one frame."""
+    """Holds the spec, calibration, rectification and model; `inspect_frame` judges one frame.
 
-    def __init__(self, spec: Spec, calibration: Calibration, px_per_mm: float | None = None,
-                 model: AppearanceModel | None = None):
+    `bench` is a prebuilt Rectifier of this calibration (building one costs seconds at 5 MP):
+    a station builds it once, and `with_spec` shares it. `threads` bounds the threads one
+    inspection uses (OpenCV and the engine's helper thread; give the model the same number
+    when loading it); None keeps OpenCV's default.
+    """
+
+    def __init__(self, spec: Spec, calibration: Calibration, bench: Rectifier | None = None,
+                 model: AppearanceModel | None = None, threads: int | None = None,
+                 *, px_per_mm: float | None = None):
+        keep_large_buffers()  # every entry point inspects through here
+        if bench is not None and bench.cal.image_size != calibration.image_size:
+            raise ValueError("the prebuilt bench view belongs to another calibration")
         self.spec = spec
         self.cal = calibration
-        self.rect = Rectifier.build(calibration, px_per_mm)
+        self.rect = bench if bench is not None else Rectifier.build(calibration, px_per_mm)
         self.model = model
+        self.threads = threads
+        threadlimit.set_limit(threads)
+        model_threads = getattr(model, "threads", None)
+        if threads is not None and model_threads not in (None, threads):
+            logger.warning("the defect model runs %s threads, the inspection is bounded to %d; "
+                           "load the model with threads=%d", model_threads, threads, threads)
+
+    def with_spec(self, spec: Spec) -> Inspector:
+        """The same inspector judging against another spec; the bench view is shared."""
+        other = copy.copy(self)
+        other.spec = spec
+        return other
+
+    def inspect_frame(self, frame: Frame) -> tuple[Inspection, Analysis | None]:
+        """Judge one frame; the Inspection names it (`image`) and refers to it (`frame_id`).
+        A frame that came with an error (an unreadable file) is an `error` result."""
+        if frame.error is not None:
+            return replace(self._error(frame.label, frame.error), frame_id=frame.id), None
+        inspection, analysis = self.inspect(frame.pixels, frame.label)
+        return replace(inspection, frame_id=frame.id), analysis
 
     def inspect(self, image: np.ndarray, name: str) -> tuple[Inspection, Analysis | None]:
         t0 = time.perf_counter()
@@ -76,6 +105,7 @@ class Inspector:
             inspection, analysis = self._error(name, str(e)), None
         ms = (time.perf_counter() - t0) * 1000
         object.__setattr__(inspection, "timing_ms", {"total": ms})
+        object.__setattr__(inspection, "calibration", self.cal.note())
         return inspection, analysis
 
     def _error(self, name: str, message: str) -> Inspection:
@@ -94,13 +124,21 @@ class Inspector:
             raise ImageError(
                 f"only {len(op)} measurable openings in view, the spec needs at least "
                 f"{self.spec.mesh.min_openings}; lay more of the net flat under the camera")
-        seen = self.appearance(bv) if self.model else None
-        m = measure(bv, op, self.spec.mesh.min_strand_mm, seen)
+        colour = has_colour(image)  # the defect model tells foreign matter by its colour
+        seen = self.appearance(bv) if self.model and colour else None
+        m = structural.measure(op, bv.px_per_mm, self.spec.mesh.min_strand_mm, seen, bv.flat)
+        m = replace(m, stats=m.stats.less_bias(*self.cal.opening_bias_mm))
         findings = list(m.findings) + (seen.findings if seen else [])
         back = cv2.invertAffineTransform(bv.to_mesh)
         defects = tuple(_to_defect(f, back, self.rect, bv.px_per_mm, image.shape)
                         for f in findings)
         verdict, reasons = judge(self.spec, m.stats, defects)
+        gap = coverage.find_gap(bv.valid, op, bv.px_per_mm, [f.box for f in findings])
+        if gap is not None:
+            verdict, reasons = coverage.fail_for_gap(verdict, reasons, coverage.gap_reason(
+                gap, back, self.rect, bv.px_per_mm, image.shape))
+        if not colour:  # measured and shown, but not judged
+            verdict, reasons = "error", [NO_COLOUR, *reasons]
         insp = Inspection(image=name, verdict=verdict, reasons=tuple(reasons),
                           spec=self.spec.name, mesh=m.stats, defects=defects,
                           model=self.model.info if self.model else None,
@@ -140,14 +178,22 @@ class Inspector:
         small_turn[:, 2] /= f
         local = cv2.warpAffine(local_small, small_turn, (-(-size[0] // f), -(-size[1] // f)),
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        yarn, core = segment.decide(score, None if grey is None else turn(grey), sep, local, s)
+        flat = segment.flat_u8(score, sep, local)
+        yarn, core = segment.decide(score, None if grey is None else turn(grey), sep, local, s,
+                                    flat)
         yarn &= valid > 0
         # Hairs and frayed fibres go before grooves are bridged, so fibres lying along a
         # strand's edge or along a cut are not joined into strand.
         yarn = segment.bridge_grooves(segment.remove_hairs(yarn, s), s)
         core = None if core is None else segment.bridge_grooves(core & yarn, s)
         open_mask = ((yarn == 0) & (valid > 0)).astype(np.uint8)
-        return BenchView(rect, valid, yarn, open_mask, core, to_mesh, s)
+        return BenchView(rect, valid, yarn, open_mask, core, to_mesh, s, flat)
+
+
+def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
+            seen: structural.Appearance | None = None) -> structural.Measurement:
+    """The earlier call of `structural.measure`, kept for callers that pass the bench view."""
+    return structural.measure(op, bv.px_per_mm, min_strand_mm, seen, bv.flat)
 
 
 @dataclass(frozen=True)
@@ -161,6 +207,7 @@ class BenchView:
     core: np.ndarray | None  # uint8 0/1, the yarn's core (segment.decide); None: the yarn
     to_mesh: np.ndarray  # 2x3 affine: rectified px -> mesh-aligned px
     px_per_mm: float
+    flat: np.ndarray | None = None  # uint8 yarn score, light divided out (segment.flat_u8)
 
     def openings(self) -> meshmod.Openings:
         return meshmod.find_openings(self.open_mask, self.valid, self.px_per_mm, self.core)
@@ -181,102 +228,6 @@ class BenchView:
         return cv2.warpAffine(self.rect, self.to_mesh, (w, h), flags=cv2.INTER_LINEAR)
 
 
-@dataclass(frozen=True)
-class Measurement:
-    """Mesh statistics and structural findings of one bench view."""
-
-    stats: MeshStats
-    regular: np.ndarray
-    findings: tuple[structural.Finding, ...]
-
-
-def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
-            seen: structural.Appearance | None = None) -> Measurement:
-    """Lattice, strand segments, statistics and structural defects from the openings.
-
-    `seen` is what the defect model saw in the same view. Openings under foreign matter or a
-    fibre tuft are left out of the mesh statistics: what lies on them is the defect, not the
-    mesh. A strand hidden under foreign matter or a stain is missing from the yarn mask, so
-    merged openings whose missing yarn is mostly hidden are not reported as broken: the net
-    fails for the foreign matter anyway, and a stain is judged as a stain. Strands of covered
-    openings are still checked for thinness. ImageError where the clear regions are not one
-    per mesh cell (the yarn mask is wrong: nothing it measures could be trusted).
-    """
-    s = bv.px_per_mm
-    lat = meshmod.place_on_lattice(op, s)
-    shared = meshmod.shared_cells(lat)
-    if shared > MAX_SHARED_CELLS:  # a good read has one opening per cell (0-9 % shared)
-        raise ImageError(f"yarn and openings were not told apart reliably: {shared:.0%} of the "
-                         "clear regions share a mesh cell with another; even out the light "
-                         "or use a backlit panel or light table, and inspect again")
-    cells = structural.merged_cells(op, lat)
-    single = (cells == 1) & ~structural.fragments(op, cells)
-    appearance = seen.findings if seen else []
-    regular = single & ~_under(op, [f.box for f in appearance if f.type in COVERING])
-    a, b, vertical = meshmod.neighbour_pairs(lat, single)
-    seg = meshmod.strand_segments(op, a, b, vertical, 0.5 * (lat.pitch_x + lat.pitch_y))
-    cut = structural.cut_segments(seg, segment.HAIR_MM * s)
-    regular[seg.a[cut]] = regular[seg.b[cut]] = False
-    clear = seg.subset(regular[seg.a] & regular[seg.b])
-    strand_px = float(np.median(seg.width_px)) if len(seg.width_px) else 0.0
-    # strands between a tear (merged openings, or openings joined by a cut) and the openings
-    # beside it: cut, they widen the tear; there a frayed stub reaching across the gap has a
-    # body of a few fibres only
-    joins = (seg.a[cut], seg.b[cut])
-    torn = np.flatnonzero(cells > 1)
-    torn = np.union1d(torn, np.concatenate(joins)) if cut.any() else torn
-    if len(torn):
-        near = meshmod.strand_segments(op, *meshmod.beside(op, torn, lat),
-                                       0.5 * (lat.pitch_x + lat.pitch_y))
-        body = float(np.median(seg.core_px)) if len(seg.core_px) else 0.0
-        near_cut = structural.cut_segments(near, segment.HAIR_MM * s,
-                                           max(1.0, FRAYED_BODY * body))
-        joins = (np.concatenate([joins[0], near.a[near_cut]]),
-                 np.concatenate([joins[1], near.b[near_cut]]))
-    merged = structural.merged_findings(op, cells, TEAR_GAP * strand_px, STACK_GAP * strand_px,
-                                        joins)
-    findings = ([f for f in merged
-                 if not (seen and _gap_hidden(f.box, op, lat, seen, strand_px) >= HIDDEN_GAP)]
-                + structural.irregular_findings(op, lat, single)
-                + structural.thin_findings(seg.subset(~cut), min_strand_mm * s))
-    return Measurement(_mesh_stats(op, regular, clear, s), regular, tuple(findings))
-
-
-def _gap_hidden(box, op: meshmod.Openings, lat: meshmod.Lattice, seen: structural.Appearance,
-                strand_px: float) -> float:
-    """How much of the yarn missing inside merged openings' `box` is hidden: a scrap or a
-    light string lying over the strands (the yarn mask loses them where it lies), not a tear.
-
-    The missing yarn is where the box's inner lattice lines (the strands that should part its
-    cells) run through clear pixels; a tear leaves them clear along its length, a string
-    passing over it hides only where it crosses. Where no inner line is clear (openings joined
-    by a cut bridged with loose fibres), the middle of the box stands for the gap."""
-    x, y, w, h = box
-    nx = max(1, round((w + strand_px) / lat.pitch_x))
-    ny = max(1, round((h + strand_px) / lat.pitch_y))
-    step = max(1.0, 0.5 * strand_px)
-    along_y, along_x = np.arange(y, y + h, step), np.arange(x, x + w, step)
-    lines_x = x + np.arange(1, nx) * (w + strand_px) / nx - 0.5 * strand_px
-    lines_y = y + np.arange(1, ny) * (h + strand_px) / ny - 0.5 * strand_px
-    px = np.concatenate([np.repeat(lines_x, len(along_y)), np.tile(along_x, len(lines_y))])
-    py = np.concatenate([np.tile(along_y, len(lines_x)), np.repeat(lines_y, len(along_x))])
-    sums = op.clear_sums
-    xi = np.clip(px.astype(int), 0, sums.shape[1] - 2)
-    yi = np.clip(py.astype(int), 0, sums.shape[0] - 2)
-    clear = (sums[yi + 1, xi + 1] - sums[yi, xi + 1] - sums[yi + 1, xi] + sums[yi, xi]) > 0
-    if not clear.any():
-        return seen.hidden_share(x + w / 2, y + h / 2, strand_px)
-    return float(seen.hidden_at(xi[clear], yi[clear]).mean())
-
-
-def _under(op: meshmod.Openings, boxes) -> np.ndarray:
-    """Openings whose bounding box meets any of `boxes` (x, y, w, h), same pixels."""
-    hit = np.zeros(len(op), bool)
-    for x, y, w, h in boxes:
-        hit |= ((op.x0 < x + w) & (op.x0 + op.bw > x) & (op.y0 < y + h) & (op.y0 + op.bh > y))
-    return hit
-
-
 def _rotation(size: tuple[int, int], angle_deg: float) -> tuple[np.ndarray, tuple[int, int]]:
     """Affine that turns the bench view so the mesh axes are the image axes, on a canvas
     large enough to keep every pixel."""
@@ -287,22 +238,6 @@ def _rotation(size: tuple[int, int], angle_deg: float) -> tuple[np.ndarray, tupl
     m[0, 2] += round((nw - w) / 2)  # whole pixels: an unturned view stays unresampled
     m[1, 2] += round((nh - h) / 2)
     return m, (nw, nh)
-
-
-def _mesh_stats(op: meshmod.Openings, regular: np.ndarray, seg: meshmod.Segments,
-                s: float) -> MeshStats:
-    pw = (op.cx[seg.b] - op.cx[seg.a])[seg.vertical] / s
-    ph = (op.cy[seg.b] - op.cy[seg.a])[~seg.vertical] / s
-    widths = seg.width_px / s
-    return MeshStats(
-        openings=int(regular.sum()),
-        opening_w_mm=Stat.of(op.span_w[regular] / s),
-        opening_h_mm=Stat.of(op.span_h[regular] / s),
-        pitch_mm=Stat.of(np.concatenate([pw, ph])),
-        strand_width_mm=Stat.of(widths),
-        pitch_w_mm=float(pw.mean()) if len(pw) else float("nan"),
-        pitch_h_mm=float(ph.mean()) if len(ph) else float("nan"),
-    )
 
 
 def _to_defect(f: structural.Finding, back: np.ndarray, rect: Rectifier, s: float,

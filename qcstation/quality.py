@@ -12,6 +12,11 @@ MAX_DARK_P98 = 45.0
 MIN_BRIGHT_P5 = 200.0
 CLIPPED_LEVEL = 254  # a pixel this bright is clipped: where an edge lies in it is lost
 MAX_CLIPPED = 0.4  # share of the frame; rendered usable frames reach 0.05, over-exposed 0.72
+COLOUR_LEVELS = 4  # channels this many grey levels apart: a coloured pixel, not JPEG noise
+MIN_COLOUR = 0.01  # share of coloured pixels; the palest rendered colour photos hold 0.14
+NO_COLOUR = ("the image has no colour (a grayscale photo): strand edges in shadow, stains and "
+             "foreign matter are told apart by their colour, so the net cannot be judged on it "
+             "(its mesh is measured and shown); set the camera to colour and inspect again")
 MIN_SHARPNESS = 1.3  # 99th percentile gradient per unit of contrast at 1/2 scale:
 # a sharp edge gives ~3.5, a 2 px blur 2.5, a 5 px blur 1.3 (tests/test_engine.py)
 
@@ -39,3 +44,14 @@ def check_usable(bgr: np.ndarray) -> None:
     if sharpness < MIN_SHARPNESS:
         raise ImageError(f"the image is out of focus (sharpness {sharpness:.2f}, needs "
                          f"{MIN_SHARPNESS}); focus the camera on the bench")
+
+
+def has_colour(bgr: np.ndarray) -> bool:
+    """Whether the image holds colour at all: a grayscale photo (one channel, or three equal
+    ones up to JPEG noise) does not."""
+    if bgr.ndim < 3 or bgr.shape[2] < 3:
+        return False
+    small = bgr[::4, ::4].astype(np.int16)
+    b, g, r = small[..., 0], small[..., 1], small[..., 2]
+    coloured = np.maximum(np.abs(r - g), np.abs(g - b)) >= COLOUR_LEVELS
+    return float(np.count_nonzero(coloured)) >= MIN_COLOUR * coloured.size

@@ -36,7 +36,7 @@ HAIR_MM = 1.2  # yarn structures thinner than this are stray hairs, not strand b
 GROOVE_MM = 3.0  # gaps along a strand shorter than this are dark twist grooves, not breaks
 STRAND_RUN_MM = 15.0  # a strand along an axis runs at least this far (a strand across it less)
 FIT_PX_PER_MM = 1.0  # the separation and the mesh angle are fitted at this scale
-EDGE_MM = 0.6  # half-width of the window that sets the local threshold at an edge
+EDGE_MM = 1.0  # half-width of the window that sets the local threshold at an edge
 FLAT_BENCH, FLAT_YARN = 68.0, 188.0  # the two levels of the flattened uint8 score
 BENCH_SHARE = 0.3  # away from the bench, scores above this share of the gap are yarn
 BENCH_STRICT = 0.12  # the bench shows in a window whose minimum is below this share
@@ -196,13 +196,14 @@ def flat_u8(score: np.ndarray, sep: Separation, local_small: np.ndarray) -> np.n
 
 
 def decide(score: np.ndarray, grey: np.ndarray | None, sep: Separation,
-           local_small: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, np.ndarray | None]:
+           local_small: np.ndarray, px_per_mm: float, flat: np.ndarray | None = None
+           ) -> tuple[np.ndarray, np.ndarray | None]:
     """Yarn mask (uint8 1 = yarn) by steps 4-6 above, from the score and the grey test; and
     the yarn's core. On a light bench (or a backlit panel) the core is where the score is
     CORE_SHARE of the way to the yarn's level: a strand body is that dark somewhere across it
     all along, pale loose fibres bridging a cut are not. On a dark bench, fibres lit from the
     front look like yarn: no core is given (None), the yarn mask stands for it."""
-    flat = flat_u8(score, sep, local_small)
+    flat = flat_u8(score, sep, local_small) if flat is None else flat
     gap = FLAT_YARN - FLAT_BENCH
     yarn = _local_steps(flat, FLAT_BENCH + BENCH_STRICT * gap, STEP_MIN * gap,
                         FLAT_BENCH + BENCH_SHARE * gap, px_per_mm)

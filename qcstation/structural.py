@@ -1,4 +1,5 @@
-"""Structural defects from the mesh lattice: holes, broken strands, irregular mesh, thin strands."""
+"""Structural defects from the mesh lattice: holes, broken strands, irregular mesh, thin strands;
+`measure` applies every structural rule to the openings of one bench view."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from . import mesh, segment
+from .domain import MeshStats, Stat
+from .errors import ImageError
+from .lattice import local_pitch
 from .mesh import Lattice, Openings, Segments
 
 STACK_OVERLAP = 0.7  # two 2-cell regions side by side overlap by this share of their length
@@ -15,6 +20,19 @@ MERGED_REACH = 0.3  # a region spans n cells once its box reaches n - this many 
 IRREGULAR_SHIFT = 0.22  # a strand segment off its strand's course by this share of an opening
 IRREGULAR_ROWS = 3  # the course: the strand's median over this many segments on each side
 IRREGULAR_SIDE = 0.18  # ... and the openings beside it wider / narrower by this share
+IRREGULAR_RUN_SIDE = 0.25  # a bow over crossings: openings along it wider / narrower by this
+IRREGULAR_RUN_SPREAD = 4.0  # ... and by this many robust std of the openings in view
+COVERING = ("foreign_matter", "loose_fibres")  # defects that lie over openings, hiding them
+FAINT_SHARE = 0.25  # a faint strand: a band this share of the yarn-bench gap above the
+# openings (cut strands on the renders: 0.01-0.05, at most 0.18 with frayed stubs)
+SEEN_WHOLE = 0.85  # an opening under a covering finding with this share of a typical opening's
+# area is seen whole, and measured
+HIDDEN_GAP = 0.7  # merged openings whose missing yarn is hidden this much are not reported
+FRAYED_BODY = 0.5  # a strand beside a tear with less body than this share of a strand's is cut
+TEAR_GAP = 0.8  # merged regions closer than this share of a strand width are one tear
+STACK_GAP = 1.5  # ... and pairs of merged openings side by side, one strand apart
+TORN_AREA_SLACK = 0.6  # merged openings: each cell's area at least 0.4 of an opening's
+MAX_SHARED_CELLS = 0.2  # a read with more clear regions sharing a mesh cell is unreliable
 
 
 @dataclass(frozen=True)
@@ -61,18 +79,26 @@ class Appearance:
 
 
 def merged_cells(op: Openings, lat: Lattice) -> np.ndarray:
-    """How many lattice cells each opening spans (1 for a regular opening), from its box in
-    pitches. Two merged openings reach 1.9-2.1 pitches; the wide opening beside a bowed
+    """How many lattice cells each opening spans (1 for a regular opening): merged_shape."""
+    nx, ny = merged_shape(op, lat)
+    return nx * ny
+
+
+def merged_shape(op: Openings, lat: Lattice) -> tuple[np.ndarray, np.ndarray]:
+    """How many lattice cells each opening spans across and along, from its box in local
+    pitches (lattice.local_pitch: cells seen larger at the near side of a slanted view are not
+    merged ones). Two merged openings reach 1.9-2.1 pitches; the wide opening beside a bowed
     strand (irregular mesh) reaches about 1.5, and is not two cells."""
     reg = np.ones(len(op), bool)
     for _ in range(2):  # the strand estimate uses the regular openings found so far
         strand_x = lat.pitch_x - np.median(op.span_w[reg])
         strand_y = lat.pitch_y - np.median(op.span_h[reg])
-        nx = np.maximum(1, np.floor((op.bw + strand_x) / lat.pitch_x + MERGED_REACH))
-        ny = np.maximum(1, np.floor((op.bh + strand_y) / lat.pitch_y + MERGED_REACH))
-        cells = (nx * ny).astype(np.int64)
-        reg = cells == 1
-    return cells
+        px, py = local_pitch(op.cx, op.cy, lat.row, lat.col, lat.grid, reg,
+                             (lat.pitch_x, lat.pitch_y))
+        nx = np.maximum(1, np.floor((op.bw + strand_x * px / lat.pitch_x) / px + MERGED_REACH))
+        ny = np.maximum(1, np.floor((op.bh + strand_y * py / lat.pitch_y) / py + MERGED_REACH))
+        reg = nx * ny == 1
+    return nx.astype(np.int64), ny.astype(np.int64)
 
 
 def fragments(op: Openings, cells: np.ndarray) -> np.ndarray:
@@ -93,7 +119,7 @@ def merged_findings(op: Openings, cells: np.ndarray, gap_px: float, stack_px: fl
     loose fibres still bridge it in the mask. Merged regions closer than `gap_px` are one
     tear: a loose knot with its frayed fibres can lie across a tear and split it in the mask.
     Two tears with a whole strand between them are a strand width apart, so `gap_px` is set
-    below that (pipeline.TEAR_GAP). Two pairs of merged openings stacked side by side, less
+    below that (TEAR_GAP). Two pairs of merged openings stacked side by side, less
     than `stack_px` apart, are one hole of 2 x 2 cells: the strand between them crosses a torn
     crossing (the strand that crossed it is missing on both sides), whether or not loose
     fibres still tie it to the other side. Pairs end to end (1 x 4) stay two broken strands.
@@ -172,18 +198,56 @@ def irregular_findings(op: Openings, lat: Lattice, measured: np.ndarray) -> list
         width = np.full(g.shape, np.nan)
         width[g >= 0] = span[g[g >= 0]]
         median = float(np.median(span[measured]))
-        limit = IRREGULAR_SHIFT * median
-        grow = np.nan_to_num(width - _course(width, IRREGULAR_ROWS)) / median
+        grow_raw = (width - _course(width, IRREGULAR_ROWS)) / median
+        # a noisy read (fouling in the openings, a slanted view) spreads every opening: a
+        # displaced strand must stand out of that spread as well
+        side_limit = max(IRREGULAR_SIDE, IRREGULAR_RUN_SPREAD * _spread(grow_raw))
+        limit = max(IRREGULAR_SHIFT, side_limit) * median
+        grow = np.nan_to_num(grow_raw)
         hit = np.zeros(ok.shape, bool)
         for _ in range(2):  # the course again without the displaced segments found first
             off = np.nan_to_num(pos - _course(np.where(hit, np.nan, pos), IRREGULAR_ROWS))
             side = np.sign(off)
-            both = (side * grow[:, :-1] > IRREGULAR_SIDE) & (-side * grow[:, 1:] > IRREGULAR_SIDE)
+            both = (side * grow[:, :-1] > side_limit) & (-side * grow[:, 1:] > side_limit)
             hit = ok & (np.abs(off) > limit) & both
+        run = _bowed_run(width, ok, median)  # a strand bowed over several crossings
+        hit |= run
+        off = np.where(run & (np.abs(off) < limit), limit, off)
         for ends in (a[hit], b[hit]):
             flagged[ends] = True
             score[ends] = np.maximum(score[ends], np.minimum(1.0, 0.5 * np.abs(off[hit]) / limit))
     return _group(op, lat, flagged, score) if flagged.any() else []
+
+
+def _spread(dev: np.ndarray) -> float:
+    """Robust standard deviation (from the median absolute deviation) of the finite values."""
+    known = dev[np.isfinite(dev)]
+    if len(known) < 8:
+        return 0.0
+    return 1.4826 * float(np.median(np.abs(known - np.median(known))))
+
+
+def _bowed_run(width: np.ndarray, ok: np.ndarray, median: float) -> np.ndarray:
+    """Segments of a strand bowed over several crossings, judged by the openings it makes:
+    the opening on one side wider than the openings along its row (their median over
+    IRREGULAR_ROWS on each side) and the one on the other side narrower, each by
+    IRREGULAR_RUN_SIDE of the median opening, on two or more consecutive segments of the strand
+    with the bow to the same side, and beyond IRREGULAR_RUN_SPREAD times the spread of the
+    openings over the view. The strand's own course moves with a long bow; the rows of
+    openings across it do not. `width` is (strands along, openings across)."""
+    dev = (width - _course(width.T, IRREGULAR_ROWS).T) / median
+    if np.isfinite(dev).sum() < 8:
+        return np.zeros(ok.shape, bool)
+    # a hand-made net's openings vary: a bow must stand out of that spread too
+    limit = max(IRREGULAR_RUN_SIDE, IRREGULAR_RUN_SPREAD * _spread(dev))
+    across = np.nan_to_num(dev)
+    side = np.sign(across[:, :-1])
+    opp = ok & (side * across[:, :-1] > limit) & (-side * across[:, 1:] > limit)
+    same = np.zeros(opp.shape, bool)
+    same[1:] = opp[:-1] & opp[1:] & (side[:-1] == side[1:])  # with the segment before
+    run = same.copy()
+    run[:-1] |= same[1:]  # ... or with the one after
+    return run
 
 
 def _course(pos: np.ndarray, k: int) -> np.ndarray:
@@ -238,3 +302,241 @@ def thin_findings(seg: Segments, min_strand_px: float) -> list[Finding]:
         out.append(Finding("thin_strand", (x, y, w, h), (length, width), score,
                            (int(seg.a[k]), int(seg.b[k]))))
     return out
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Mesh statistics and structural findings of one bench view."""
+
+    stats: MeshStats
+    regular: np.ndarray
+    findings: tuple[Finding, ...]
+
+
+def measure(op: Openings, px_per_mm: float, min_strand_mm: float,
+            seen: Appearance | None = None, flat: np.ndarray | None = None) -> Measurement:
+    """Lattice, strand segments, statistics and structural defects from the openings of one
+    mesh-aligned bench view at `px_per_mm`: every structural rule, behind this one call.
+
+    `seen` is what the defect model saw in the same view. Openings under foreign matter or a
+    fibre tuft are left out of the mesh statistics: what lies on them is the defect, not the
+    mesh. A strand hidden under foreign matter or a stain is missing from the yarn mask, so
+    merged openings whose missing yarn is mostly hidden are not reported as broken: the net
+    fails for the foreign matter anyway, and a stain is judged as a stain. Strands of covered
+    openings are still checked for thinness. ImageError where the clear regions are not one
+    per mesh cell (the yarn mask is wrong: nothing it measures could be trusted).
+    `flat` (the flattened yarn score, segment.flat_u8) shows strands too faint or blurred for
+    the yarn mask: merged openings whose parting strands it shows all along are not a tear.
+    """
+    s = px_per_mm
+    lat = mesh.place_on_lattice(op, s)
+    shared = mesh.shared_cells(lat)
+    if shared > MAX_SHARED_CELLS:  # a good read has one opening per cell (0-9 % shared)
+        raise ImageError(f"yarn and openings were not told apart reliably: {shared:.0%} of the "
+                         "clear regions share a mesh cell with another; even out the light "
+                         "or use a backlit panel or light table, and inspect again")
+    cells = merged_cells(op, lat)
+    single = (cells == 1) & ~fragments(op, cells)
+    appearance = seen.findings if seen else []
+    # an opening seen whole (an opening's area) is not hidden by what the model saw around it:
+    # a finding's box can reach far past what lies on the net
+    covered = _under(op, [f.box for f in appearance if f.type in COVERING])
+    if covered.any() and single.any():
+        covered &= op.area < SEEN_WHOLE * float(np.median(op.area[single]))
+    regular = single & ~covered
+    a, b, vertical = mesh.neighbour_pairs(lat, single)
+    seg = mesh.strand_segments(op, a, b, vertical, 0.5 * (lat.pitch_x + lat.pitch_y))
+    cut = cut_segments(seg, segment.HAIR_MM * s)
+    regular[seg.a[cut]] = regular[seg.b[cut]] = False
+    clear = seg.subset(regular[seg.a] & regular[seg.b])
+    strand_px = float(np.median(seg.width_px)) if len(seg.width_px) else 0.0
+    # strands between a tear (merged openings, or openings joined by a cut) and the openings
+    # beside it: cut, they widen the tear; there a frayed stub reaching across the gap has a
+    # body of a few fibres only
+    faint = _faint_strands(op, flat, strand_px)
+    cells = _by_area(op, cells, single)
+    if faint is not None:  # merged or cut in the mask, parted by a faint strand in the view
+        nx, ny = merged_shape(op, lat)
+        cells[[i for i in np.flatnonzero(cells > 1) if faint([i], (nx[i], ny[i]))]] = 1
+        cut = _unless_faint(cut, seg, faint)
+    joins = (seg.a[cut], seg.b[cut])
+    torn = np.flatnonzero(cells > 1)
+    torn = np.union1d(torn, np.concatenate(joins)) if cut.any() else torn
+    if len(torn):
+        near = mesh.strand_segments(op, *mesh.beside(op, torn, lat),
+                                       0.5 * (lat.pitch_x + lat.pitch_y))
+        body = float(np.median(seg.core_px)) if len(seg.core_px) else 0.0
+        near_cut = cut_segments(near, segment.HAIR_MM * s,
+                                           max(1.0, FRAYED_BODY * body))
+        if faint is not None:
+            near_cut = _unless_faint(near_cut, near, faint)
+        joins = (np.concatenate([joins[0], near.a[near_cut]]),
+                 np.concatenate([joins[1], near.b[near_cut]]))
+    merged = merged_findings(op, cells, TEAR_GAP * strand_px, STACK_GAP * strand_px,
+                             joins)
+    findings = ([f for f in merged
+                 if not (seen and _gap_hidden(f.box, op, lat, seen, strand_px) >= HIDDEN_GAP)]
+                + irregular_findings(op, lat, single)
+                + thin_findings(seg.subset(~cut), min_strand_mm * s))
+    return Measurement(_mesh_stats(op, regular, clear, s), regular, tuple(findings))
+
+
+def _inner_lines(box, lat: Lattice, strand_px: float
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points (x, y) along the inner lattice lines of a box of merged openings (where the
+    strands that should part its cells run), a point every half strand width; and whether
+    each lies on a vertical line."""
+    x, y, w, h = box
+    nx = max(1, round((w + strand_px) / lat.pitch_x))
+    ny = max(1, round((h + strand_px) / lat.pitch_y))
+    step = max(1.0, 0.5 * strand_px)
+    along_y, along_x = np.arange(y, y + h, step), np.arange(x, x + w, step)
+    lines_x = x + np.arange(1, nx) * (w + strand_px) / nx - 0.5 * strand_px
+    lines_y = y + np.arange(1, ny) * (h + strand_px) / ny - 0.5 * strand_px
+    px = np.concatenate([np.repeat(lines_x, len(along_y)), np.tile(along_x, len(lines_y))])
+    py = np.concatenate([np.tile(along_y, len(lines_x)), np.repeat(lines_y, len(along_x))])
+    vertical = np.arange(len(px)) < len(lines_x) * len(along_y)
+    return px, py, vertical
+
+
+def _by_area(op: Openings, cells: np.ndarray, single: np.ndarray) -> np.ndarray:
+    """Cells of each region no more than its area holds: openings merged by a tear are as
+    large as the openings they were and the strand between (a cell's share at least
+    1 - TORN_AREA_SLACK each); a sliver of clear bench that reaches across two cells (a torn
+    edge of fouling, a strand pushed aside by a fibre tuft) is not two openings."""
+    if not single.any():
+        return cells.copy()
+    typical = float(np.median(op.area[single]))
+    held = np.maximum(1, np.floor(op.area / typical + TORN_AREA_SLACK)).astype(np.int64)
+    return np.minimum(cells, held)
+
+
+def _unless_faint(cut: np.ndarray, seg: Segments, faint) -> np.ndarray:
+    """`cut` less the segments that a faint strand still parts."""
+    out = cut.copy()
+    for k in np.flatnonzero(cut):
+        shape = (2, 1) if seg.vertical[k] else (1, 2)  # a vertical strand parts left and right
+        out[k] = not faint([int(seg.a[k]), int(seg.b[k])], shape)
+    return out
+
+
+def _faint_strands(op: Openings, flat: np.ndarray | None, strand_px: float):
+    """A test of openings (a merged region, or two joined by a cut): does a strand too faint
+    for the yarn mask still part them? None where it does not apply: without the score, or
+    where the yarn has a core (a dark body on a light bench: there the core rule decides)."""
+    if flat is None or op.core_sums is not None:
+        return None
+    step = FAINT_SHARE * (segment.FLAT_YARN - segment.FLAT_BENCH)
+
+    def faint(members, shape) -> bool:
+        return _strand_level(members, shape, op, flat, strand_px) >= step
+
+    return faint
+
+
+def _strand_level(members, shape: tuple[int, int], op: Openings, flat: np.ndarray,
+                  strand_px: float) -> float:
+    """How far the strands that should part the openings `members` (one merged region of
+    `shape` cells across x along, or two openings joined by a cut) still show, above the
+    openings' own score: the least, over the inner lattice lines, of how far each shows.
+
+    A line shows as much as the best band half a strand wide (a strand's body is that wide;
+    fibres lying along a cut are single lines) within its cell-wide window: the band's median
+    flattened score over the central half of the stretch where the openings lie on both sides
+    of it. Every inner line must show: a 2 x 2 tear with one strand hanging into it is still
+    a tear along the other line.
+
+    A strand blurred by motion or seen through murky water stays a band of yarn-coloured
+    light though the edge rule cuts it into dashes; a cut leaves the bench there but for a few
+    crossing hairs (the median passes over them) and the frayed stubs at its ends."""
+    members = list(members)
+    x, y = int(op.x0[members].min()), int(op.y0[members].min())
+    w = int((op.x0[members] + op.bw[members]).max()) - x
+    h = int((op.y0[members] + op.bh[members]).max()) - y
+    inside = np.zeros((h, w), np.uint8)
+    cv2.drawContours(inside, [op.contours[i] for i in members], -1, 1, cv2.FILLED,
+                     offset=(-x, -y))
+    box = flat[y:y + h, x:x + w]
+    if box.shape != inside.shape or not inside.any():
+        return 0.0
+    reach = max(1, int(round(0.5 * strand_px)))
+    body = max(1, int(round(0.5 * strand_px)))
+    shows = []
+    for f_box, in_box, n in ((box, inside, shape[0]), (box.T, inside.T, shape[1])):
+        if n < 2:
+            continue
+        level = _line_levels(f_box, in_box, reach, body)
+        cell = f_box.shape[1] / n
+        for k in range(1, n):
+            window = level[int(k * cell - 0.5 * cell):int(k * cell + 0.5 * cell)]
+            shows.append(float(window.max()) if window.size else -np.inf)
+    if not shows or not np.isfinite(min(shows)):
+        return 0.0
+    return min(shows) - float(np.percentile(box[inside > 0], 25))
+
+
+def _line_levels(f_box: np.ndarray, in_box: np.ndarray, reach: int, body: int) -> np.ndarray:
+    """For each column of `f_box`, the mean over `body` columns around it of the median score
+    over the central half of the rows where `in_box` lies on both sides (-inf: none)."""
+    n = f_box.shape[1]
+    has = in_box.any(axis=1)
+    first = np.where(has, in_box.argmax(axis=1), n)
+    last = np.where(has, n - 1 - in_box[:, ::-1].argmax(axis=1), -1)
+    levels = np.full(n, -np.inf)
+    for c in range(reach, n - reach):
+        rows = np.flatnonzero((first < c - reach) & (last > c + reach))
+        if len(rows) >= 4:
+            rows = rows[len(rows) // 4:len(rows) - len(rows) // 4]
+            levels[c] = np.median(f_box[rows, c])
+    ok = np.isfinite(levels)
+    out = np.full(n, -np.inf)
+    if ok.sum() >= body:
+        smooth = np.convolve(np.where(ok, levels, 0), np.ones(body), "same")
+        count = np.convolve(ok, np.ones(body), "same")
+        good = count >= body
+        out[good] = smooth[good] / count[good]
+    return out
+
+
+def _gap_hidden(box, op: Openings, lat: Lattice, seen: Appearance,
+                strand_px: float) -> float:
+    """How much of the yarn missing inside merged openings' `box` is hidden: a scrap or a
+    light string lying over the strands (the yarn mask loses them where it lies), not a tear.
+
+    The missing yarn is where the box's inner lattice lines (the strands that should part its
+    cells) run through clear pixels; a tear leaves them clear along its length, a string
+    passing over it hides only where it crosses. Where no inner line is clear (openings joined
+    by a cut bridged with loose fibres), the middle of the box stands for the gap."""
+    x, y, w, h = box
+    px, py, _ = _inner_lines(box, lat, strand_px)
+    sums = op.clear_sums
+    xi = np.clip(px.astype(int), 0, sums.shape[1] - 2)
+    yi = np.clip(py.astype(int), 0, sums.shape[0] - 2)
+    clear = (sums[yi + 1, xi + 1] - sums[yi, xi + 1] - sums[yi + 1, xi] + sums[yi, xi]) > 0
+    if not clear.any():
+        return seen.hidden_share(x + w / 2, y + h / 2, strand_px)
+    return float(seen.hidden_at(xi[clear], yi[clear]).mean())
+
+
+def _under(op: Openings, boxes) -> np.ndarray:
+    """Openings whose bounding box meets any of `boxes` (x, y, w, h), same pixels."""
+    hit = np.zeros(len(op), bool)
+    for x, y, w, h in boxes:
+        hit |= ((op.x0 < x + w) & (op.x0 + op.bw > x) & (op.y0 < y + h) & (op.y0 + op.bh > y))
+    return hit
+
+
+def _mesh_stats(op: Openings, regular: np.ndarray, seg: Segments,
+                s: float) -> MeshStats:
+    pw = (op.cx[seg.b] - op.cx[seg.a])[seg.vertical] / s
+    ph = (op.cy[seg.b] - op.cy[seg.a])[~seg.vertical] / s
+    widths = seg.width_px / s
+    return MeshStats(
+        openings=int(regular.sum()),
+        opening_w_mm=Stat.of(op.span_w[regular] / s),
+        opening_h_mm=Stat.of(op.span_h[regular] / s),
+        pitch_mm=Stat.of(np.concatenate([pw, ph])),
+        strand_width_mm=Stat.of(widths),
+        pitch_w_mm=float(pw.mean()) if len(pw) else float("nan"),
+        pitch_h_mm=float(ph.mean()) if len(ph) else float("nan"),
+    )

@@ -10,9 +10,9 @@ import pytest
 from netimg import grid_net, ideal_calibration
 
 from qcstation.mesh import Segments
-from qcstation.pipeline import Inspector, measure
+from qcstation.pipeline import Inspector
 from qcstation.spec import load_spec
-from qcstation.structural import Appearance, cut_segments, thin_findings
+from qcstation.structural import Appearance, cut_segments, measure, thin_findings
 
 SPEC = load_spec("specs/kr-coirnet-25.toml")
 S = 4.0  # px per mm of the drawn nets
@@ -209,7 +209,7 @@ def test_broken_strand_under_foreign_matter_is_not_reported(inspector, hidden, e
     op = bv.openings()
     s = bv.px_per_mm  # the bench view of this ideal camera is the image itself, 3 px/mm here
     box = (95 * s, 40 * s, 111 * s, 69 * s) if hidden else None  # the scrap over the gap
-    m = measure(bv, op, SPEC.mesh.min_strand_mm, _seen(bv.valid.shape, box))
+    m = measure(op, bv.px_per_mm, SPEC.mesh.min_strand_mm, _seen(bv.valid.shape, box))
     assert [f.type for f in m.findings] == expected
 
 
@@ -245,7 +245,7 @@ def test_pale_string_across_the_net_is_no_tear_but_a_hole_under_it_is(
     op = bv.openings()
     s = bv.px_per_mm
     seen = _seen_along(bv.valid.shape, STRING_MM, 8.0, s) if hidden else None
-    m = measure(bv, op, SPEC.mesh.min_strand_mm, seen)
+    m = measure(op, bv.px_per_mm, SPEC.mesh.min_strand_mm, seen)
     types = {f.type for f in m.findings}
     assert types == expected, [(f.type, f.box) for f in m.findings]
     if torn:

@@ -10,7 +10,8 @@ import pytest
 from qcstation.evaluate import match_defects
 from qcstation.pipeline import Inspector
 from qcstation.spec import load_spec
-from qcstation.synth.dataset import BENCHES, camera_for
+from qcstation.synth.bench import BENCHES
+from qcstation.synth.dataset import camera_for
 from qcstation.synth.render import render_sample
 
 SPEC = load_spec("specs/kr-coirnet-25.toml")

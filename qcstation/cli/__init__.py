@@ -7,7 +7,7 @@ import importlib
 import logging
 import sys
 
-from ..errors import QCError
+from ..errors import OutputError, QCError
 from ..memory import keep_large_buffers
 
 # command name -> module in this package with `add_arguments(parser)` and `run(args) -> int`
@@ -17,7 +17,12 @@ COMMANDS = {
     "synth": ("synth", "Render synthetic coir-net photos with exact ground truth."),
     "eval": ("evaluate", "Accuracy table of inspect over a ground-truth folder."),
     "demo": ("demo", "Run the station demo on a simulated camera."),
+    "serve": ("serve", "Run the station: capture, inspection, storage, outputs, web view."),
     "train": ("train", "Train the defect model and export it to ONNX."),
+    "gauge": ("gauge", "The bench against a hand gauge: bias, spread, repeatability."),
+    "user": ("user", "Add users of the web view."),
+    "token": ("token", "Create API tokens for scripts and dashboards."),
+    "export-reviewed": ("export_reviewed", "Export reviewed photos as a labelled test set."),
 }
 
 
@@ -47,9 +52,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return args._run(args)
+    except OutputError as e:
+        if e.closed:
+            from .outputs import silence_stdout
+
+            silence_stdout()
+        print(f"qcstation {args.command}: {e}", file=sys.stderr)
+        return 1 if e.closed else 2
     except QCError as e:
         print(f"qcstation {args.command}: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # a print of a command other than inspect's result lines
+        from .outputs import silence_stdout
+
+        silence_stdout()
+        print(f"qcstation {args.command}: the output was closed before everything was "
+              "written.", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -1,4 +1,5 @@
-"""`qcstation calibrate`: camera, lens distortion and bench plane from chessboard photos."""
+"""`qcstation calibrate`: camera, lens distortion and bench plane from chessboard photos, or a
+plain scale (`--scale MM_PER_PX --size WxH`) for a photo taken straight down."""
 
 from __future__ import annotations
 
@@ -13,11 +14,15 @@ import numpy as np
 
 from ..calibration import (
     MIN_BOARDS,
+    TILTED_PLANE_DEG,
+    board_tilt_deg,
     calibrate_boards,
     common_size,
     find_board,
     find_boards,
+    scale_calibration,
 )
+from ..calibration_format import MM_PER_PX_RANGE
 from ..calibration_io import save_calibration
 from ..domain import Calibration
 from ..errors import CalibrationError, ImageError
@@ -35,9 +40,14 @@ that photo with --plane (or first among IMAGES). Measurements are then in millim
 plane: the origin at the board's inner corner nearest the photo's top-left, x along the rows of
 corners (COLS direction), y across them (ROWS direction).
 
-example:
+Without a chessboard (a test image, a phone photo taken straight down beside a ruler), give the
+scale and the image size instead: no lens model, no bench plane; the file and every inspection
+say so.
+
+examples:
   qcstation calibrate --board 9x6 --square-mm 25 --plane bench.jpg shots/*.jpg \\
       -o calibration/bench1.json
+  qcstation calibrate --scale 0.45 --size 1280x720 -o calibration/phone.json
 """
 
 
@@ -46,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = _EPILOG
     parser.add_argument(
         "images",
-        nargs="+",
+        nargs="*",
         type=Path,
         metavar="IMAGES",
         help="chessboard photos (JPEG, PNG, BMP, TIFF), all from the same camera and resolution;"
@@ -63,9 +73,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--square-mm",
         type=_positive_mm,
-        required=True,
         metavar="MM",
         help="side of one chessboard square in millimetres, measured on the print",
+    )
+    parser.add_argument(
+        "--scale",
+        type=_positive_mm,
+        metavar="MM_PER_PX",
+        help="no chessboard: every pixel is this many mm on the bench (photo straight down)",
+    )
+    parser.add_argument(
+        "--size",
+        type=parse_size,
+        metavar="WxH",
+        help="with --scale: the width x height in pixels of the photos, e.g. 1280x720",
     )
     parser.add_argument(
         "--plane",
@@ -85,6 +106,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.scale is not None or args.size is not None:
+        return _run_scale(args)
+    if not args.images or args.square_mm is None:
+        raise CalibrationError(
+            "give the chessboard photos and --square-mm, or --scale MM_PER_PX --size WxH for a "
+            "calibration without a chessboard."
+        )
+    _check_output(args)
     names = [str(p) for p in args.images]
     images = [_read_or_skip(p) for p in args.images]
     plane_image = read_image(args.plane) if args.plane else None
@@ -104,7 +133,52 @@ def run(args: argparse.Namespace) -> int:
     cal = calibrate_boards(found, args.board, args.square_mm, size, plane, names)
     save_calibration(cal, args.output)
     _report(cal, len(names), str(args.plane or names[0]), args.output)
+    _report_plane(board_tilt_deg(found[0] if plane is None else plane, cal),
+                  str(args.plane or names[0]), args.plane is not None)
     return 0
+
+
+def _run_scale(args: argparse.Namespace) -> int:
+    if args.scale is None or args.size is None:
+        raise CalibrationError("--scale and --size go together; give both, e.g. "
+                               "--scale 0.45 --size 1280x720.")
+    if args.images or args.square_mm is not None or args.plane is not None:
+        raise CalibrationError("--scale makes a calibration without a chessboard; give no "
+                               "photos, --square-mm or --plane with it.")
+    lo, hi = MM_PER_PX_RANGE
+    if not lo <= args.scale <= hi:
+        raise CalibrationError(f"--scale {args.scale:g} mm per px is outside {lo:g}-{hi:g}; "
+                               "give the bench scale of the photos, e.g. 0.45.")
+    _check_output(args)
+    cal = scale_calibration(args.scale, args.size)
+    save_calibration(cal, args.output)
+    w, h = cal.image_size
+    print(f"plain scale: {cal.mm_per_px:g} mm per px over {w}x{h} px images "
+          "(no chessboard, no lens model: for photos taken straight down)")
+    print(f"wrote {args.output}")
+    return 0
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'1280x720' -> (1280, 720): image width x height in pixels."""
+    m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not m or not (16 <= int(m[1]) <= 100_000 and 16 <= int(m[2]) <= 100_000):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an image size; write WIDTHxHEIGHT in pixels, e.g. 1280x720"
+        )
+    return int(m[1]), int(m[2])
+
+
+def _check_output(args: argparse.Namespace) -> None:
+    """-o must not be one of the photos: writing the calibration would destroy an input."""
+    out = args.output.resolve()
+    for p in [*args.images, *([args.plane] if args.plane else [])]:
+        if p.resolve() == out:
+            raise CalibrationError(f"-o {args.output} is one of the input photos; give a new "
+                                   "file name such as calibration/bench1.json.")
+    if out.is_dir():
+        raise CalibrationError(f"-o {args.output} is a folder; give a file name such as "
+                               f"{args.output / 'bench1.json'}.")
 
 
 def parse_board(text: str) -> tuple[int, int]:
@@ -170,3 +244,15 @@ def _report(cal: Calibration, n_given: int, plane_name: str, output: Path) -> No
             "blurred photos and check that the board is flat.",
             file=sys.stderr,
         )
+
+
+def _report_plane(tilt_deg: float, name: str, given: bool) -> None:
+    """Say which board sets the bench plane; warn where it is tilted to the camera."""
+    how = "--plane" if given else "the first image, as no --plane was given"
+    print(f"bench plane: the board in {name} ({how}), {tilt_deg:.1f} degrees to the image plane")
+    if not tilt_deg <= TILTED_PLANE_DEG:  # NaN warns too
+        advice = ("check that the camera looks straight down at the bench" if given else
+                  "if that board was not lying flat on the bench, give the photo of the board "
+                  "lying flat with --plane")
+        print(f"qcstation calibrate: warning: the bench-plane board in {name} is tilted "
+              f"{tilt_deg:.0f} degrees to the camera; {advice}.", file=sys.stderr)

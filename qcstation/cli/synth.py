@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 from ..errors import DataError
+from ..imageheader import MAX_PIXELS, MAX_SIDE_PX
+from ..progress import Progress
 from ..resources import shipped
 
 logger = logging.getLogger(__name__)
@@ -71,7 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..synth.dataset import write_dataset  # heavy imports only when the command runs
+    from ..synth.dataset import CALIB_POSES, write_dataset  # heavy: only when it runs
 
     size = parse_size(args.size)
     scale = parse_scale(args.px_per_mm)
@@ -88,10 +90,11 @@ def run(args: argparse.Namespace) -> int:
     families = tuple(args.family or ("classic",))
     _check_families(families)
     start = time.perf_counter()
-    counts = write_dataset(
-        args.out, args.n, args.seed, args.spec, size, scale, args.masks, args.workers,
-        args.mix, args.extra_stains, families,
-    )
+    with Progress(args.n + CALIB_POSES + 1, "synth") as bar:
+        counts = write_dataset(
+            args.out, args.n, args.seed, args.spec, size, scale, args.masks, args.workers,
+            args.mix, args.extra_stains, families, bar.done,
+        )
     print(summary(counts, args.out, time.perf_counter() - start))
     return 0
 
@@ -113,8 +116,9 @@ def parse_size(text: str) -> tuple[int, int]:
     if not m:
         raise DataError(f"--size {text!r} is not WxH in pixels; write it like 1600x1200.")
     w, h = int(m[1]), int(m[2])
-    if not (320 <= w <= 12000 and 240 <= h <= 12000):
-        raise DataError(f"--size {w}x{h} is out of range; use 320x240 up to 12000x12000.")
+    if not (320 <= w <= MAX_SIDE_PX and 240 <= h <= MAX_SIDE_PX and w * h <= MAX_PIXELS):
+        raise DataError(f"--size {w}x{h} is out of range; use 320x240 up to {MAX_SIDE_PX} px "
+                        f"a side and {MAX_PIXELS // 1_000_000} megapixels, what inspect reads.")
     return w, h
 
 

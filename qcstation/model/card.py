@@ -9,6 +9,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import ModelError
+from ..files import read_text_limited
+
+MAX_CARD_BYTES = 4 << 20
 
 logger = logging.getLogger(__name__)
 
@@ -83,14 +86,21 @@ def load_card(model_path: Path) -> ModelCard:
     """Read and check the card beside `model_path`; ModelError with one sentence if unusable."""
     path = card_path(model_path)
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(read_text_limited(path, MAX_CARD_BYTES))
     except FileNotFoundError:
         raise ModelError(
             f"the model card {path} is missing; it must lie beside the model "
             "file (retrain or restore both files)."
         ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelError(f"the model card {path} cannot be read ({e}); restore it.") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
+        reason = getattr(e, "strerror", None) or str(e)[:120]
+        raise ModelError(f"the model card {path} cannot be read ({reason}); restore it.") from None
+    if not isinstance(raw, dict):
+        raise ModelError(f"the model card {path} is malformed (a JSON object was expected, not "
+                         f"a {type(raw).__name__}); restore it.")
+    problem = _geometry_problem(raw)
+    if problem:
+        raise ModelError(f"the model card {path} is malformed ({problem}); restore it.")
     try:
         card = ModelCard.from_json(raw)
     except (TypeError, KeyError, AttributeError) as e:
@@ -111,6 +121,33 @@ def load_card(model_path: Path) -> ModelCard:
             "`qcstation train`."
         )
     return card
+
+
+# key -> (whole number?, lowest, highest): the ranges a model made by `qcstation train` has
+_GEOMETRY = {
+    "px_per_mm": (False, 0.2, 20.0),
+    "input_multiple": (True, 1, 1024),
+    "output_stride": (True, 1, 64),
+    "tile_px": (True, 16, 8192),
+    "overlap_px": (True, 0, 4096),
+}
+
+
+def _geometry_problem(raw: dict) -> str | None:
+    """Why the card's scale and tiling cannot be used, or None."""
+    for key, (whole, lo, hi) in _GEOMETRY.items():
+        v = raw.get(key)
+        kind = int if whole else int | float
+        if isinstance(v, bool) or not isinstance(v, kind) or not lo <= v <= hi:
+            what = "a whole number" if whole else "a number"
+            return f"key '{key}' is {v!r}; expected {what} from {lo} to {hi}"
+    if raw["input_multiple"] % raw["output_stride"]:
+        return "key 'input_multiple' must be a multiple of 'output_stride'"
+    if raw["tile_px"] % raw["input_multiple"]:
+        return "key 'tile_px' must be a multiple of 'input_multiple'"
+    if 2 * raw["overlap_px"] + raw["output_stride"] >= raw["tile_px"]:
+        return "key 'overlap_px' must be less than half of 'tile_px'"
+    return None
 
 
 def verifiers(card: ModelCard) -> dict:

@@ -12,6 +12,7 @@ from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 
 from ..domain import ModelInfo
 from ..errors import ModelError
+from ..files import MB, read_limited
 from ..resources import shipped
 from ..structural import Appearance, Finding
 from .card import CLASSES, ModelCard, load_card, sha256_of, verifiers
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 HIDING = ("foreign_matter", "stain")  # classes that hide the yarn or bench under them
 
 DEFAULT_MODEL = shipped("models/defects-v1.onnx")
+MAX_MODEL_BYTES = 512 * MB
 _ORT_ERRORS = (
     ort_state.Fail,
     ort_state.InvalidArgument,
@@ -52,8 +54,9 @@ def make_session(data: bytes, threads: int) -> ort.InferenceSession:
 class DefectModel:
     """Finds foreign matter, stains and loose fibres in a bench view (`AppearanceModel`)."""
 
-    def __init__(self, session: ort.InferenceSession, card: ModelCard):
+    def __init__(self, session: ort.InferenceSession, card: ModelCard, threads: int | None = None):
         self.session = session
+        self.threads = threads  # onnxruntime intra-op threads (None: not known)
         self.card = card
         self.info = ModelInfo(card.name, card.sha256)
         self.px_per_mm = card.px_per_mm  # the scale of the views it works on
@@ -65,7 +68,7 @@ class DefectModel:
         """Read, check and open a model; ModelError with one sentence when it cannot be used."""
         path = Path(path)
         try:
-            data = path.read_bytes()
+            data = read_limited(path, MAX_MODEL_BYTES)
         except FileNotFoundError:
             raise ModelError(
                 f"the defect model {path} does not exist; give the path of a "
@@ -88,8 +91,9 @@ class DefectModel:
                 f"({str(e).splitlines()[0][:120]}); restore it."
             ) from None
         _check_io(session, path)
+        _check_shapes(session, card, path)
         logger.info("defect model %s (%s) loaded, %d threads", card.name, card.sha256[:12], threads)
-        return DefectModel(session, card)
+        return DefectModel(session, card, max(1, int(threads)))
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities (C, H/stride, W/stride) of a normalised input (3, H, W), tiled."""
@@ -154,3 +158,32 @@ def _check_io(session: ort.InferenceSession, path: Path) -> None:
             f"the defect model {path} has the wrong inputs or outputs (expected "
             "one image batch in, one probability map out); restore it."
         )
+
+
+def _check_shapes(session: ort.InferenceSession, card: ModelCard, path: Path) -> None:
+    """The network must take any 3-channel image of the card's multiple and give the card's
+    classes per output_stride cell as probabilities: a model of another shape would otherwise
+    find nothing, or garbage, without a word."""
+    shape = session.get_inputs()[0].shape
+    if shape[1] != 3 or any(isinstance(d, int) for d in shape[2:]):
+        raise ModelError(
+            f"the defect model {path} takes input {shape}; qcstation needs [n, 3, h, w] with "
+            "any h and w (its card and model do not belong together); restore both.")
+    m, s = card.input_multiple, card.output_stride
+    side = m * -(-64 // m)
+    probe = np.random.default_rng(0).normal(0, 1, (1, 3, side, side)).astype(np.float32)
+    try:
+        out = session.run(None, {session.get_inputs()[0].name: probe})[0]
+    except _ORT_ERRORS as e:
+        raise ModelError(f"the defect model {path} does not run on a {side} x {side} input "
+                         f"({str(e).splitlines()[0][:100]}); restore it.") from None
+    want = (1, len(CLASSES), side // s, side // s)
+    if tuple(out.shape) != want:
+        raise ModelError(
+            f"the defect model {path} gives output {list(out.shape)} for a {side} x {side} "
+            f"input, its card says {list(want)} ({len(CLASSES)} classes, stride {s}); the card "
+            "and the model do not belong together, restore both.")
+    sums = out.sum(axis=1)
+    if not (np.all(np.isfinite(out)) and np.all(np.abs(sums - 1) < 1e-3)):
+        raise ModelError(f"the defect model {path} does not output class probabilities "
+                         "(they do not sum to 1); restore it.")

@@ -6,6 +6,7 @@ import json
 import logging
 import multiprocessing
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,8 +64,10 @@ def write_dataset(
     mix: str | None = None,
     extra_stains: int = 0,
     families: tuple[str, ...] = ("classic",),
+    tick: Callable[[], None] | None = None,
 ) -> dict:
-    """Render and write everything; returns counts for the summary line.
+    """Render and write everything; returns counts for the summary line. `tick` is called as
+    each photo is written.
 
     Photo i is of family families[i % F] and that family's bench (i // F) % B."""
     for name in families:
@@ -76,7 +79,7 @@ def write_dataset(
     _remove_stale(out, n, masks)
     job = Job(out, seed, spec, camera, masks, mix, extra_stains, tuple(families))
     tasks = [("calib", k) for k in range(CALIB_POSES + 1)] + [("net", i) for i in range(n)]
-    results = _run(job, tasks, workers)
+    results = _run(job, tasks, workers, tick or (lambda: None))
     nets = sorted((r for r in results if r["kind"] == "net"), key=lambda r: r["index"])
     _write_json(out / "dataset.json", _manifest(job, spec_path, n, nets))
     return _counts(nets)
@@ -105,12 +108,20 @@ def _remove_stale(out: Path, n: int, masks: bool) -> None:
         logger.info("removed %d files of an earlier set from %s", len(stale), out)
 
 
-def _run(job: Job, tasks: list[tuple[str, int]], workers: int) -> list[dict]:
+def _run(job: Job, tasks: list[tuple[str, int]], workers: int,
+         tick: Callable[[], None]) -> list[dict]:
+    out = []
     if workers <= 1:
-        return [_task(job, t) for t in tasks]
+        for t in tasks:
+            out.append(_task(job, t))
+            tick()
+        return out
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(workers, initializer=_init_worker, initargs=(job,)) as pool:
-        return pool.map(_worker_task, tasks, chunksize=1)
+        for r in pool.imap(_worker_task, tasks, chunksize=1):
+            out.append(r)
+            tick()
+    return out
 
 
 _JOB: Job | None = None  # the job of this worker process; its camera keeps its cached maps

@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..domain import Defect, MeshStats, Stat
-from ..judge import judge
 from ..spec import Spec
 from . import foreign, hairs, phone
 from .bench import Bench, draw_bench
@@ -30,6 +29,7 @@ from .truth import (
     segment_truth,
     segment_widths,
 )
+from .verdict import truth_verdict
 from .view import View, view_border
 
 logger = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ def render_sample(
     if plan.unusable:
         verdict, reasons = "error", [f"unusable image: {plan.unusable}"]
     else:
-        verdict, reasons = judge(spec, mesh, defects)
+        verdict, reasons = truth_verdict(spec, mesh, defects)
     truth = {
         "family": fam.name, "bench": kind, "unusable": plan.unusable, "spec": spec.name,
         "verdict": verdict, "reasons": reasons, "mesh": mesh.to_json(),

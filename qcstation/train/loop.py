@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from ..model.card import CLASSES
+from ..progress import Progress
 from . import augment
 from .data import IGNORE, Sample
 from .net import OUTPUT_STRIDE, WIDTHS, UNet
@@ -88,9 +89,12 @@ def train(
         opt, cfg.lr, total_steps=cfg.epochs * cfg.steps, pct_start=0.15
     )
     start = time.perf_counter()
-    for epoch in range(1, cfg.epochs + 1):
-        loss = _epoch(model, opt, sched, torch.from_numpy(weights), rng, train_set, cfg)
-        _progress(epoch, cfg, loss, evaluate_cells(model, val), start)
+    with Progress(cfg.epochs * cfg.steps, "train steps") as bar:
+        for epoch in range(1, cfg.epochs + 1):
+            loss = _epoch(model, opt, sched, torch.from_numpy(weights), rng, train_set, cfg,
+                          bar.done)
+            bar.clear()
+            _progress(epoch, cfg, loss, evaluate_cells(model, val), start)
     return model.eval()
 
 
@@ -102,8 +106,9 @@ def _epoch(
     rng: np.random.Generator,
     train_set: list[Sample],
     cfg: TrainConfig,
+    tick=lambda: None,
 ) -> float:
-    """One epoch of `cfg.steps` batches; the mean loss."""
+    """One epoch of `cfg.steps` batches; the mean loss. `tick` after each batch."""
     losses = []
     for _ in range(cfg.steps):
         x, t = augment.batch(
@@ -125,6 +130,7 @@ def _epoch(
         opt.step()
         sched.step()
         losses.append(loss.item())
+        tick()
     return float(np.mean(losses))
 
 

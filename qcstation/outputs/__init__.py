@@ -1,0 +1,1 @@
+"""Outputs of the station: MQTT and Prometheus metrics."""

@@ -1,0 +1,1 @@
+"""The station: settings, frame sources, triggers, the runner and lot sampling."""

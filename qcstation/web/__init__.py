@@ -1,0 +1,1 @@
+"""The web view: JSON API and server-rendered pages over the station and the store."""
