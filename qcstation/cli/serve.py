@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import QCError
 from ..station.settings import StationSettings, load_settings
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ def serve(settings: StationSettings, host: str | None = None, port: int | None =
         host = host or settings.web.host
         port = settings.web.port if port is None else port
         server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+        threading.Thread(target=_print_verdicts, args=(station, store), daemon=True,
+                         name="verdicts").start()
         if stop_when is not None:
             threading.Thread(target=_watch, args=(server, station, stop_when), daemon=True,
                              name="stop-when").start()
@@ -62,6 +65,21 @@ def serve(settings: StationSettings, host: str | None = None, port: int | None =
     finally:
         store.close()
     return 0
+
+
+def _print_verdicts(station: Station, store) -> None:
+    """One line per inspection on the console, so whoever started the station sees it work."""
+    updates = station.subscribe()
+    while True:
+        rid = updates.get()
+        try:
+            record = store.inspection(rid)
+        except QCError:  # the store closing as the station stops
+            return
+        if record is not None:
+            why = "; ".join(record.reasons[:3])
+            print(f"net {record.net_id}: {record.verdict.upper()}{' - ' + why if why else ''}",
+                  flush=True)
 
 
 def _watch(server, station: Station, stop_when: Callable[[Station], bool]) -> None:
