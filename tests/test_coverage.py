@@ -15,7 +15,8 @@ from netimg import grid_net, ideal_calibration
 
 from qcstation.pipeline import Inspector
 from qcstation.spec import load_spec
-from qcstation.synth.dataset import BENCHES, camera_for
+from qcstation.synth.bench import BENCHES
+from qcstation.synth.dataset import camera_for
 from qcstation.synth.render import Plan, render_sample
 
 SPEC = load_spec("specs/kr-coirnet-25.toml")

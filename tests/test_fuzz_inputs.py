@@ -29,7 +29,8 @@ from qcstation.errors import QCError
 from qcstation.imageio import decode_image
 from qcstation.pipeline import Inspector
 from qcstation.spec import load_spec, parse_spec
-from qcstation.synth.dataset import BENCHES, camera_for
+from qcstation.synth.bench import BENCHES
+from qcstation.synth.dataset import camera_for
 from qcstation.synth.render import Plan, render_sample
 
 SPEC_PATH = Path("specs/kr-coirnet-25.toml")
