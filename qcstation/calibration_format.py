@@ -42,6 +42,19 @@ class _Gauge(BaseModel):
 
     opening_bias_mm: tuple[_Finite, _Finite]  # across (w), along (h)
     measured: str = ""  # when, and on what (free text)
+    spread_mm: tuple[_Finite, _Finite] | None = None  # std of station minus calipers
+    repeatability_mm: tuple[_Finite, _Finite] | None = None  # std of the mean over photos
+    checked_at: str | None = None  # ISO 8601 date-time
+
+    @field_validator("checked_at")
+    @classmethod
+    def _iso_time(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                datetime.fromisoformat(v)
+            except ValueError:
+                raise ValueError(f"{v!r} is not an ISO 8601 date-time") from None
+        return v
 
 
 class _CalibrationFile(BaseModel):
@@ -131,6 +144,12 @@ def calibration_to_dict(cal: Calibration) -> dict:
     if any(cal.opening_bias_mm):
         d["gauge"] = {"opening_bias_mm": [float(v) for v in cal.opening_bias_mm],
                       "measured": cal.gauge_note}
+        for key, value in (("spread_mm", cal.gauge_spread_mm),
+                           ("repeatability_mm", cal.gauge_repeat_mm)):
+            if value is not None:
+                d["gauge"][key] = [float(v) for v in value]
+        if cal.gauge_checked_at:
+            d["gauge"]["checked_at"] = cal.gauge_checked_at
     return d
 
 
@@ -158,6 +177,9 @@ def calibration_from_dict(d: object, source: str = "<calibration>") -> Calibrati
         kind=f.kind,
         opening_bias_mm=f.gauge.opening_bias_mm if f.gauge else (0.0, 0.0),
         gauge_note=f.gauge.measured if f.gauge else "",
+        gauge_spread_mm=f.gauge.spread_mm if f.gauge else None,
+        gauge_repeat_mm=f.gauge.repeatability_mm if f.gauge else None,
+        gauge_checked_at=(f.gauge.checked_at or "") if f.gauge else "",
     )
     _check_horizon(cal, source)
     _check_scale(cal, source)

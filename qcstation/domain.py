@@ -68,6 +68,11 @@ class Calibration:
     # station minus calipers on a reference net (`qcstation gauge`); inspect subtracts it
     opening_bias_mm: tuple[float, float] = (0.0, 0.0)  # across (w), along (h)
     gauge_note: str = ""  # when and on what the bias was measured
+    # the same gauge check's std of the differences, and the repeatability (std) of the mean
+    # opening over its photos, across and along; None where too few to tell
+    gauge_spread_mm: tuple[float, float] | None = None
+    gauge_repeat_mm: tuple[float, float] | None = None
+    gauge_checked_at: str = ""  # ISO 8601 date-time of the gauge check
 
     def note(self) -> CalibrationNote:
         return CalibrationNote(self.kind, self.opening_bias_mm)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -59,8 +60,16 @@ def test_gauge_finds_the_bias_and_inspect_takes_it_off(bench):
     assert out["bias_mm"]["h"] == pytest.approx(-0.8, abs=0.15)
     assert out["repeatability"]["photos"] == 3 and out["repeatability"]["std_w_mm"] < 0.15
     assert out["percent_of_tolerance"]["bias"] == pytest.approx(100 * 0.8 / 6, abs=3)
-    stored = load_calibration(cal).opening_bias_mm
+    saved = load_calibration(cal)
+    stored = saved.opening_bias_mm
     assert stored == pytest.approx((out["bias_mm"]["w"], out["bias_mm"]["h"]), abs=1e-3)
+    # the rest of the check is kept beside the bias (the settings page shows it)
+    assert saved.gauge_spread_mm == pytest.approx(
+        (out["spread_mm"]["w"], out["spread_mm"]["h"]), abs=1e-3)
+    assert saved.gauge_repeat_mm == pytest.approx(
+        (out["repeatability"]["std_w_mm"], out["repeatability"]["std_h_mm"]), abs=1e-3)
+    age = datetime.now(UTC) - datetime.fromisoformat(saved.gauge_checked_at)
+    assert timedelta(0) <= age < timedelta(minutes=10)
     r = qc("inspect", "--spec", str(SPEC), "--calibration", str(cal), str(photos[1]), "--json",
            "--no-model")
     result = json.loads(r.stdout)

@@ -7,6 +7,7 @@ import csv
 import json
 import math
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..calibration_io import load_calibration, save_calibration
@@ -57,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     hand = read_hand(args.hand)
     spec = load_spec(args.spec or shipped("specs/kr-coirnet-25.toml"))
     cal = load_calibration(args.calibration)
-    raw = replace(cal, opening_bias_mm=(0.0, 0.0), gauge_note="")  # measure without the old bias
+    raw = replace(cal, opening_bias_mm=(0.0, 0.0), gauge_note="", gauge_spread_mm=None,
+                  gauge_repeat_mm=None, gauge_checked_at="")  # measure without the old bias
     inspector = Inspector(spec, raw)
     results, reference = [], None
     for path in progress(args.photos, len(args.photos), "gauge", False if args.json else None):
@@ -78,9 +80,11 @@ def run(args: argparse.Namespace) -> int:
     saved = not args.no_save and math.isfinite(rep.bias_w_mm)
     if saved:
         note = f"gauge on {args.photos[0].name}: {rep.matched} openings, {rep.photos} photos"
-        save_calibration(replace(cal, opening_bias_mm=(round(rep.bias_w_mm, 3),
-                                                        round(rep.bias_h_mm, 3)),
-                                 gauge_note=note), args.calibration)
+        save_calibration(replace(
+            cal, opening_bias_mm=(round(rep.bias_w_mm, 3), round(rep.bias_h_mm, 3)),
+            gauge_note=note, gauge_spread_mm=_pair(rep.spread_w_mm, rep.spread_h_mm),
+            gauge_repeat_mm=_pair(rep.repeat_w_mm, rep.repeat_h_mm),
+            gauge_checked_at=datetime.now(UTC).isoformat(timespec="seconds")), args.calibration)
     if args.json:
         print(json.dumps({**rep.to_json(), "saved": str(args.calibration) if saved else None}))
     else:
@@ -88,6 +92,11 @@ def run(args: argparse.Namespace) -> int:
         if saved:
             print(f"stored the bias in {args.calibration}; inspect now takes it off the openings")
     return 0
+
+
+def _pair(w: float, h: float) -> tuple[float, float] | None:
+    """Two stds rounded for the file; None where one is unknown (NaN: too few values)."""
+    return (round(w, 3), round(h, 3)) if math.isfinite(w) and math.isfinite(h) else None
 
 
 def read_hand(path: Path) -> list[HandOpening]:

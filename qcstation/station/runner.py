@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from ..domain import Frame, Inspection
+from ..spec import Spec
 from ..outputs import metrics as metrics_mod
 from ..store import Store, StoreError, StoreFull
 from .capture import CaptureLoop
@@ -69,6 +70,7 @@ class Station:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self._spec_lock = threading.Lock()  # one spec change at a time (store, then memory)
         self._latest: Frame | None = None
         self._held: NetSections | None = None
         self._subscribers: list[queue.Queue] = []
@@ -127,7 +129,7 @@ class Station:
             held, self._held = self._held, None
         if held is None or not held.sections:
             return None
-        net = held.finish(self.spec)
+        net = held.finish(self.current_spec()[0])
         result = {"net": held.net_id, "lot": self.lot.name, "verdict": net.verdict,
                   "reasons": list(net.reasons), "sections": len(held.sections),
                   "mesh": net.mesh.to_json() if net.mesh else None,
@@ -135,6 +137,29 @@ class Station:
         if self.publisher is not None:
             self.publisher.publish_net(result)
         return result
+
+    def set_spec(self, spec: Spec, sha256: str, *, by: str, file: str | None = None) -> dict:
+        """Judges the next inspections against `spec` (its file's sha256): the current lot
+        keeps its name and the change is audited (who, when, before, after). An inspection
+        already under way finishes, and is stored, with the spec it started with."""
+        with self._spec_lock:
+            with self._lock:
+                old_spec, old_sha = self.spec, self.spec_sha256
+            before, after = {"sha256": old_sha}, {"sha256": sha256, "file": file}
+            self.store.set_lot_spec(self.lot.lot_id, spec.name, by=by, before=before,
+                                    after=after)  # refused (StoreError): nothing changes
+            inspector = self.inspector.with_spec(spec)  # shares the prebuilt bench view
+            with self._lock:
+                self.spec, self.spec_sha256, self.inspector = spec, sha256, inspector
+        logger.info("%s set the spec of lot %s: %s -> %s", by, self.lot.name, old_spec.name,
+                    spec.name)
+        return {"lot": self.lot.name, "before": {"spec": old_spec.name, "sha256": old_sha},
+                "after": {"spec": spec.name, "sha256": sha256}}
+
+    def current_spec(self) -> tuple[Spec, str]:
+        """The spec the next inspection is judged against, and its file's sha256."""
+        with self._lock:
+            return self.spec, self.spec_sha256
 
     # --- life cycle ---
     def start(self) -> None:
@@ -254,35 +279,38 @@ class Station:
             logger.info("%s: already stored; not inspected again", frame.name)
             self.source.done(frame)
             return
+        with self._lock:  # the spec is swapped only between inspections
+            inspector, spec, spec_sha256 = self.inspector, self.spec, self.spec_sha256
         t0 = time.perf_counter()
         try:
-            inspection, analysis = self.inspector.inspect_frame(frame)
+            inspection, analysis = inspector.inspect_frame(frame)
         except Exception as e:  # noqa: BLE001 - a frame the engine chokes on is an error record
             logger.exception("frame %s cannot be inspected", frame.id)
             msg = f"the frame could not be inspected ({type(e).__name__}: {e})"
             inspection = Inspection(image=frame.label, verdict="error", reasons=(msg,),
-                                    spec=self.spec.name, error=msg, frame_id=frame.id)
+                                    spec=spec.name, error=msg, frame_id=frame.id)
             analysis = None
         seconds = time.perf_counter() - t0
         if frame.pixels.size == 0:  # an unreadable file: its record gets a blank stand-in
             image_jpeg, overlay_jpeg = encode_jpeg(np.full((48, 64, 3), 128, np.uint8), 90), None
         else:  # the photo is encoded beside the overlay's drawing (both release the GIL)
             photo = self._encoder.submit(encode_jpeg, frame.pixels, 90)
-            overlay_jpeg = self._overlay(frame, inspection, analysis)
+            overlay_jpeg = self._overlay(frame, inspection, analysis, spec)
             image_jpeg = photo.result()
-        self._store(frame, inspection, image_jpeg, overlay_jpeg, seconds)
+        self._store(frame, inspection, image_jpeg, overlay_jpeg, seconds, spec_sha256)
 
-    def _overlay(self, frame: Frame, inspection: Inspection, analysis) -> bytes | None:
+    def _overlay(self, frame: Frame, inspection: Inspection, analysis,
+                 spec: Spec) -> bytes | None:
         from ..overlay import draw_overlay
 
         try:
-            return encode_jpeg(draw_overlay(frame.pixels, inspection, analysis, self.spec), 85)
+            return encode_jpeg(draw_overlay(frame.pixels, inspection, analysis, spec), 85)
         except Exception:  # noqa: BLE001 - the record is kept without its overlay
             logger.exception("frame %s: overlay not drawn", frame.id)
             return None
 
     def _store(self, frame: Frame, inspection: Inspection, image_jpeg: bytes,
-               overlay_jpeg: bytes | None, seconds: float) -> None:
+               overlay_jpeg: bytes | None, seconds: float, spec_sha256: str) -> None:
         with self._lock:
             held = self._held
         net_id = held.net_id if held else self.lot.next_net()
@@ -290,10 +318,11 @@ class Station:
             rid = self.store.record_inspection(
                 inspection, station=self.id, lot_id=self.lot.lot_id, net_id=net_id,
                 source_name=frame.name, image_jpeg=image_jpeg, overlay_jpeg=overlay_jpeg,
-                spec_sha256=self.spec_sha256, calibration_id=self.calibration_id,
+                spec_sha256=spec_sha256, calibration_id=self.calibration_id,
                 captured_at=frame.captured_at)
         except StoreError as e:  # a full disk, an unreachable database: hold it, retry
-            self._full_pending = (frame, inspection, image_jpeg, overlay_jpeg, seconds)
+            self._full_pending = (frame, inspection, image_jpeg, overlay_jpeg, seconds,
+                                  spec_sha256)
             state = "disk full" if isinstance(e, StoreFull) else "storage error"
             self._set_state(state, f"{e}; new inspections are stopped")
             self.metrics.stopped.set(1)

@@ -45,6 +45,23 @@ class LotsMixin:
                 add_audit(s, row.closed_at, by, "lot.close", f"lot:{lot_id}", None, None, why)
             return to_lot(row)
 
+    def set_lot_spec(self, lot_id: int, spec_name: str, *, by: str,
+                     before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+                     why: str | None = None) -> Lot:
+        """The spec the lot's nets are judged against from now on; audited with `before` and
+        `after` (e.g. the spec files' sha256) beside the spec names."""
+        spec_name = spec_name.strip()
+        if not spec_name:
+            raise StoreError("a spec needs a name")
+        with self._session(write=True) as s:
+            row = lot_row(s, lot_id)
+            if row.closed_at is not None:
+                raise StoreError(f"lot {row.name} is closed; its spec stays as it was")
+            old, row.spec_name = row.spec_name, spec_name
+            add_audit(s, _now(), by, "lot.spec", f"lot:{lot_id}", {"spec": old} | (before or {}),
+                      {"spec": spec_name} | (after or {}), why)
+            return to_lot(row)
+
     def lot(self, lot_id: int) -> Lot | None:
         with self._session() as s:
             row = s.get(LotRow, lot_id)

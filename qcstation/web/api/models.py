@@ -69,3 +69,19 @@ class Accepted(BaseModel):
 
 class NetDone(Accepted):
     net: dict[str, Any] | None = None  # the whole net's verdict, reasons and pooled mesh
+
+
+class SpecIn(BaseModel):
+    """The current lot's new spec: a file of the list (GET /api/station/specs) or TOML text."""
+
+    model_config = ConfigDict(extra="forbid")
+    choice: str | None = Field(default=None, max_length=200,
+                               description='"uploaded/NAME.toml" or "shipped/FILE.toml"')
+    toml: str | None = Field(default=None, max_length=64 * 1024,
+                             description="a spec's TOML text: checked, saved, applied")
+
+
+class SpecChange(BaseModel):
+    lot: str
+    before: dict[str, Any]
+    after: dict[str, Any]
