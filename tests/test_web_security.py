@@ -30,15 +30,19 @@ WRITE_ROUTES = {
     ("POST", "/bench/trigger"): "inspector",
     ("POST", "/inspections/{inspection_id}/review"): "supervisor",
     ("POST", "/settings/spec"): "admin",
+    ("POST", "/settings/spec/use"): "admin",
+    ("POST", "/api/station/spec"): "admin",
     ("POST", "/login"): None,
     ("POST", "/logout"): None,
 }
 READ_ROLES = {"/api/lots/{lot_id}": "supervisor", "/api/lots/{lot_id}/report.csv": "supervisor",
               "/api/lots/{lot_id}/certificate.pdf": "supervisor",
-              "/api/reviews/queue": "supervisor", "/api/audit": "supervisor"}
+              "/api/reviews/queue": "supervisor", "/api/audit": "supervisor",
+              "/api/station/specs": "admin"}
 BODIES = {"/api/nets/current": {"net_id": "N-1"},
           "/api/inspections/{inspection_id}/review": {"verdict": "pass", "note": "ok"},
-          "/api/inspections/{inspection_id}/evidence": {"evidence": True}}
+          "/api/inspections/{inspection_id}/evidence": {"evidence": True},
+          "/api/station/spec": {"choice": "shipped/kr-coirnet-20.toml"}}
 
 
 @pytest.fixture(scope="module")

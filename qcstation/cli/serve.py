@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ..station.runner import Station
 
 logger = logging.getLogger(__name__)
+GRACEFUL_S = 3  # seconds open connections get at shutdown
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -51,7 +52,9 @@ def serve(settings: StationSettings, host: str | None = None, port: int | None =
         app = make_app(settings, station, store)
         host = host or settings.web.host
         port = settings.web.port if port is None else port
-        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+        # an open bench page streams for ever: Ctrl-C waits at most this long for it
+        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                               timeout_graceful_shutdown=GRACEFUL_S))
         threading.Thread(target=_print_verdicts, args=(station, store), daemon=True,
                          name="verdicts").start()
         if stop_when is not None:

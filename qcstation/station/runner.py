@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from ..domain import Frame, Inspection
-from ..spec import Spec
 from ..outputs import metrics as metrics_mod
+from ..spec import Spec
 from ..store import Store, StoreError, StoreFull
 from .capture import CaptureLoop
 from .components import Components, build_components

@@ -50,7 +50,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 def inspection_select(*, lot: int | str | None = None, verdict: str | None = None,
                       since: datetime | None = None, defect_type: str | None = None,
-                      station: str | None = None, net_id: str | None = None) -> Select:
+                      station: str | None = None, net_id: str | None = None,
+                      until: datetime | None = None) -> Select:
     q = select(InspectionRow, LotRow.name, NetRow.label, NetRow.number).join(
         LotRow, LotRow.id == InspectionRow.lot_id).join(NetRow, NetRow.id == InspectionRow.net_pk)
     if isinstance(lot, int):
@@ -65,6 +66,10 @@ def inspection_select(*, lot: int | str | None = None, verdict: str | None = Non
         if since.tzinfo is None:
             raise StoreError("since must be a timezone-aware time (UTC)")
         q = q.where(InspectionRow.created_at >= since)
+    if until is not None:  # [since, until): a day's records are since=day, until=next day
+        if until.tzinfo is None:
+            raise StoreError("until must be a timezone-aware time (UTC)")
+        q = q.where(InspectionRow.created_at < until)
     if station is not None:
         q = q.where(InspectionRow.station == station)
     if net_id is not None:

@@ -161,11 +161,14 @@ class Store(LotsMixin, AccountsMixin):
     def inspections(self, lot: int | str | None = None, verdict: str | None = None,
                     since: datetime | None = None, defect_type: str | None = None,
                     station: str | None = None, limit: int = 50, cursor: str | None = None,
-                    net_id: str | None = None) -> tuple[list[InspectionRecord], str | None]:
+                    net_id: str | None = None, until: datetime | None = None
+                    ) -> tuple[list[InspectionRecord], str | None]:
         """A page of inspections, newest first, and the cursor of the next page (None: last).
-        `lot`: an id (int) or a name (str); `limit` 1..1000."""
+        `lot`: an id (int) or a name (str); created at or after `since` and before `until`;
+        `limit` 1..1000."""
         q = queries.inspection_select(lot=lot, verdict=verdict, since=since,
-                                      defect_type=defect_type, station=station, net_id=net_id)
+                                      defect_type=defect_type, station=station, net_id=net_id,
+                                      until=until)
         with self._session() as s:
             return queries.page(s, q, limit, cursor)
 

@@ -26,7 +26,13 @@ def all_records(store: Any, lot_id: int) -> list[dict]:
 
 
 def lot_spec(app: Any, spec_name: str | None) -> Spec | None:
-    """The station's spec when it is the lot's (the report's limits come from it)."""
+    """The station's spec when it is the lot's (the report's limits come from it): the one it
+    judges against now (an admin may have changed it), else its settings' file."""
+    station = app.state.station
+    if station is not None:
+        current = station.current_spec()[0]
+        if spec_name in (None, current.name):
+            return current
     try:
         spec = load_spec(app.state.settings.inspection.spec)
     except SpecError as e:

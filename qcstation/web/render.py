@@ -29,7 +29,8 @@ def defect_names(_) -> dict[str, str]:
 
 def action_names(_) -> dict[str, str]:
     return {"review": _("review"), "evidence": _("evidence"), "user.add": _("user added"),
-            "token.add": _("token created"), "lot.close": _("lot closed")}
+            "token.add": _("token created"), "lot.close": _("lot closed"),
+            "lot.spec": _("spec changed")}
 
 
 def describe_change(values: dict | None, _) -> str:

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Any
+
+from ..calibration_io import load_calibration
+from ..errors import CalibrationError
+
+logger = logging.getLogger(__name__)
 
 
 def as_dict(value: Any) -> dict:
@@ -30,7 +36,37 @@ def station_status(app: Any, store: Any) -> dict:
         lot = store.current_lot(station_id)
         out["lot"] = lot_counts(store, lot.id) if lot is not None else None
     out["station"] = station_id
+    if station is not None:
+        spec, sha256 = station.current_spec()
+        out["spec"] = {"name": spec.name, "sha256": sha256}
+    out["gauge"] = gauge_check(station_calibration(app))
     return _jsonable(out)
+
+
+def station_calibration(app: Any) -> Any | None:
+    """The calibration the station measures with (its file when no station runs)."""
+    station = app.state.station
+    cal = getattr(getattr(station, "inspector", None), "cal", None)
+    if cal is not None:
+        return cal
+    try:
+        return load_calibration(app.state.settings.inspection.calibration)
+    except CalibrationError as e:
+        logger.warning("no calibration for the status: %s", e)
+        return None
+
+
+def gauge_check(cal: Any | None) -> dict | None:
+    """The calibration's last gauge check (`qcstation gauge`), None when there was none."""
+    if cal is None or not (any(cal.opening_bias_mm) or cal.gauge_checked_at):
+        return None
+
+    def pair(v) -> dict | None:
+        return None if v is None else {"w": float(v[0]), "h": float(v[1])}
+
+    return {"bias_mm": pair(cal.opening_bias_mm), "spread_mm": pair(cal.gauge_spread_mm),
+            "repeatability_mm": pair(cal.gauge_repeat_mm),
+            "checked_at": cal.gauge_checked_at or None, "note": cal.gauge_note or None}
 
 
 def lot_counts(store: Any, lot_id: int) -> dict | None:

@@ -31,17 +31,18 @@ def list_inspections(
     lot: Annotated[str | None, Query(max_length=200, description="a lot's id or name")] = None,
     verdict: Literal["pass", "fail", "error"] | None = None,
     since: datetime | None = None,
+    until: Annotated[datetime | None, Query(description="created before this time")] = None,
     defect_type: Literal[DEFECT_TYPES] | None = None,  # type: ignore[valid-type]
     station: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
     """Newest first; `next` is the cursor of the following page (null on the last).
-    A `since` without a time zone is taken as UTC."""
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
+    Created at or after `since` and before `until`; a time without a time zone is UTC."""
+    since, until = (t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
+                    for t in (since, until))
     lot_key = lot_id_or_name(lot)
-    items, nxt = store.inspections(lot=lot_key, verdict=verdict, since=since,
+    items, nxt = store.inspections(lot=lot_key, verdict=verdict, since=since, until=until,
                                    defect_type=defect_type, station=station, limit=limit,
                                    cursor=cursor)
     return {"items": [r.to_api() for r in items], "next": nxt}

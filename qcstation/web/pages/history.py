@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -23,17 +23,21 @@ def history(
     lot: Annotated[str | None, Query()] = None,
     verdict: Literal["pass", "fail", "error", ""] = "",
     since: Annotated[str | None, Query()] = None,
+    until: Annotated[str | None, Query()] = None,
     defect_type: Literal[(*DEFECT_TYPES, "")] = "",  # type: ignore[valid-type]
     station: Annotated[str | None, Query(max_length=64)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ):
     filters = {"lot": int(lot) if lot and lot.isdigit() else None, "verdict": verdict or None,
-               "since": _day(since), "defect_type": defect_type or None,
+               "since": _day(since), "until": _day(until), "defect_type": defect_type or None,
                "station": station or None}
     since_dt = (datetime.combine(filters["since"], time.min, tzinfo=UTC)
                 if filters["since"] else None)
+    until_dt = (datetime.combine(filters["until"] + timedelta(days=1), time.min, tzinfo=UTC)
+                if filters["until"] and filters["until"] < date.max else None)  # day included
     items, nxt = store.inspections(lot=filters["lot"], verdict=filters["verdict"],
-                                   since=since_dt, defect_type=filters["defect_type"],
+                                   since=since_dt, until=until_dt,
+                                   defect_type=filters["defect_type"],
                                    station=filters["station"], limit=50, cursor=cursor)
     next_url = None
     if nxt:

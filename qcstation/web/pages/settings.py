@@ -1,26 +1,27 @@
-"""The admin's settings page: the spec (upload, validated per field), calibration, camera, users."""
+"""The admin's settings page: the lot's spec (upload, validated per field; choose one for the
+current lot), calibration and gauge check, camera, users."""
 
 from __future__ import annotations
 
 import logging
-import re
-import tomllib
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, File, Request, UploadFile
-from pydantic import ValidationError
+from fastapi import APIRouter, File, Form, Request, UploadFile
 
 from ...calibration_io import load_calibration
 from ...errors import CalibrationError, SpecError
-from ...spec import Spec, load_spec
+from ...spec import load_spec
+from ...store import StoreError
 from ..deps import AdminUser, CsrfForm, StoreDep
 from ..i18n import Formatter, choose_lang, translations
 from ..render import render
+from ..specs import MAX_SPEC_BYTES, SpecRefused, apply_spec, choices, read_choice, save_upload
+from ..specs import validate_spec as validate_spec
+from ..status import gauge_check, station_calibration
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
-MAX_SPEC_BYTES = 64 * 1024
 
 
 @router.get("/settings")
@@ -30,8 +31,10 @@ def settings_page(request: Request, store: StoreDep, who: AdminUser):
 
 @router.post("/settings/spec", dependencies=[CsrfForm])
 async def upload_spec(request: Request, store: StoreDep, who: AdminUser,
-                      file: Annotated[UploadFile, File()]):
-    """A spec file: refused when too big or invalid (one error per field); else kept."""
+                      file: Annotated[UploadFile, File()],
+                      apply: Annotated[str | None, Form()] = None):
+    """A spec file: refused when too big or invalid (one error per field); else kept, and
+    with `apply` made the current lot's spec."""
     _ = translations(choose_lang(request)).gettext
     data = await file.read(MAX_SPEC_BYTES + 1)
     if len(data) > MAX_SPEC_BYTES:
@@ -39,52 +42,61 @@ async def upload_spec(request: Request, store: StoreDep, who: AdminUser,
     spec, errors = validate_spec(data)
     if errors:
         return _page(request, store, 422, errors=errors)
-    folder = request.app.state.settings.station.data_dir / "specs"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / (re.sub(r"[^\w.-]", "_", spec.name) + ".toml")
-    path.write_bytes(data)
+    path = save_upload(request.app.state.settings, spec, data)
     logger.info("%s uploaded spec %s to %s", who.name, spec.name, path)
-    return _page(request, store, ok=_("Spec {name} is valid and saved as {path}.").format(
-        name=spec.name, path=path))
+    ok = _("Spec {name} is valid and saved as {path}.").format(name=spec.name, path=path)
+    if apply:
+        return _use(request, store, who, data, f"uploaded/{path.name}", ok)
+    return _page(request, store, ok=ok)
 
 
-def validate_spec(data: bytes) -> tuple[Spec | None, list[tuple[str, str]]]:
-    """The spec, or (field, message) for each problem (spec.py's rules, one line per field)."""
+@router.post("/settings/spec/use", dependencies=[CsrfForm])
+def use_spec(request: Request, store: StoreDep, who: AdminUser,
+             choice: Annotated[str, Form(max_length=200)]):
+    """Makes a spec of the list the current lot's spec on the running station."""
     try:
-        parsed = tomllib.loads(data.decode("utf-8").removeprefix("\ufeff"))
-    except UnicodeDecodeError:
-        return None, [("file", "not UTF-8 text; save the spec as UTF-8")]
-    except tomllib.TOMLDecodeError as e:
-        return None, [("file", f"not valid TOML: {e}")]
-    except (ValueError, RecursionError):  # a number thousands of digits long, deep nesting
-        return None, [("file", "not a spec: numbers too long or tables nested too deeply")]
+        data, file = read_choice(request.app.state.settings, choice)
+    except SpecRefused as e:
+        return _page(request, store, 422, errors=e.errors)
+    return _use(request, store, who, data, file, None)
+
+
+def _use(request: Request, store, who, data: bytes, file: str, ok: str | None):
+    _ = translations(choose_lang(request)).gettext
+    station = request.app.state.station
+    if station is None:
+        return _page(request, store, 503, ok=ok, errors=[("station", _(
+            "No camera station runs in this web view; start it with qcstation serve."))])
     try:
-        return Spec.model_validate(parsed), []
-    except ValidationError as e:
-        return None, [_field_error(err) for err in e.errors()]
-
-
-def _field_error(err: dict) -> tuple[str, str]:
-    key = ".".join(str(x) for x in err["loc"]) or "(top level)"
-    if err["type"] == "extra_forbidden":
-        return key, "unknown key; remove it or check its spelling"
-    if err["type"] == "missing":
-        return key, "missing; this key is required"
-    return key, f"{err['msg'].removeprefix('Value error, ')} (found {err.get('input')!r})"
+        change = apply_spec(station, data, by=who.name, file=file)
+    except SpecRefused as e:
+        return _page(request, store, 422, ok=ok, errors=e.errors)
+    except StoreError as e:
+        return _page(request, store, 409, ok=ok, errors=[("lot", str(e))])
+    done = _("Lot {lot} is now judged against spec {name}.").format(
+        lot=change["lot"], name=change["after"]["spec"])
+    return _page(request, store, ok=" ".join(filter(None, (ok, done))))
 
 
 def _page(request: Request, store, status: int = 200, errors=None, ok=None):
     settings = request.app.state.settings
     lang = choose_lang(request)
     _ = translations(lang).gettext
-    try:
-        spec, spec_error = load_spec(settings.inspection.spec), None
-    except SpecError as e:
-        spec, spec_error = None, str(e)
-    return render(request, "settings.html", status_code=status, spec=spec,
+    spec, spec_error, sha256 = None, None, None
+    if request.app.state.station is not None:
+        spec, sha256 = request.app.state.station.current_spec()
+    else:
+        try:
+            spec = load_spec(settings.inspection.spec)
+        except SpecError as e:
+            spec_error = str(e)
+    fmt = Formatter(lang)
+    return render(request, "settings.html", status_code=status, spec=spec, spec_sha256=sha256,
                   spec_error=spec_error, upload_errors=errors, upload_ok=ok,
-                  calibration=_calibration_line(settings, _, Formatter(lang)),
-                  gauge=_gauge_line(request.app, _, Formatter(lang)),
+                  spec_choices=choices(settings),
+                  running=request.app.state.station is not None,
+                  calibration=_calibration_line(settings, _, fmt),
+                  gauge=gauge_lines(gauge_check(station_calibration(request.app)), _, fmt),
                   camera=settings.source.model_dump(mode="json"), users=store.users())
 
 
@@ -98,13 +110,21 @@ def _calibration_line(settings, _, fmt) -> str:
         mm=fmt.num(cal.mm_per_px, 3), rms=fmt.num(cal.rms_px, 2))
 
 
-def _gauge_line(app, _, fmt) -> str:
-    station = app.state.station
-    gauge = getattr(station, "gauge_check", None) if station is not None else None
+def gauge_lines(gauge: dict | None, _, fmt) -> list[str]:
+    """The gauge check in words: bias, spread, repeatability (across / along) and its date."""
     if not gauge:
-        return _("No gauge check recorded yet.")
-    return _("Bias {bias} mm, checked {date}").format(bias=fmt.num(gauge["bias_mm"], 2),
-                                                      date=fmt.dt(gauge["checked_at"]))
+        return [_("No gauge check recorded yet.")]
+
+    def pair(v: dict | None) -> str:
+        return "–" if v is None else f"{fmt.num(v['w'], 2)} / {fmt.num(v['h'], 2)} mm"
+
+    when = fmt.dt(_as_dt(gauge["checked_at"])) if gauge["checked_at"] else gauge["note"] or "–"
+    return [_("Bias (station minus calipers, across / along): {v}").format(
+                v=pair(gauge["bias_mm"])),
+            _("Spread of the differences (std): {v}").format(v=pair(gauge["spread_mm"])),
+            _("Repeatability of the mean opening (std): {v}").format(
+                v=pair(gauge["repeatability_mm"])),
+            _("Checked: {date}").format(date=when)]
 
 
 def _as_dt(text: str) -> datetime:
