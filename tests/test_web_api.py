@@ -153,3 +153,17 @@ def test_since_filter(site, since, count):
 def test_lot_filter_by_id_or_name(site, lot, count):
     items = client(site).get("/api/inspections", params={"lot": lot}).json()["items"]
     assert len(items) == count
+
+
+def test_until_filter_ends_before_the_given_time(site):
+    c = client(site)
+    items = c.get("/api/inspections").json()["items"]  # newest first
+    edge = items[3]["created_at"]
+    expected = [i["id"] for i in items if i["created_at"] < edge]
+    got = c.get("/api/inspections", params={"until": edge}).json()["items"]
+    assert [i["id"] for i in got] == expected and 0 < len(expected) < 7
+    window = c.get("/api/inspections", params={"since": items[-1]["created_at"],
+                                                "until": edge}).json()["items"]
+    assert [i["id"] for i in window] == expected
+    assert c.get("/api/inspections", params={"until": "2000-01-01T00:00:00"}).json()[
+        "items"] == []

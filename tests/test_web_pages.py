@@ -4,6 +4,7 @@ camera, history filters, the HTML lang attribute."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from webutil import ROOT, Server, fill_store, load, login, open_store, write_settings
@@ -77,12 +78,24 @@ def test_bench_without_camera(site):
 
 
 @pytest.mark.parametrize("query,rows", [("", 7), ("?verdict=fail", 2), ("?defect_type=hole", 1),
-                                        ("?verdict=pass&since=2999-01-01", 0)])
+                                        ("?verdict=pass&since=2999-01-01", 0),
+                                        ("?until=2000-01-01", 0), ("?until=9999-12-31", 7),
+                                        ("?since=2000-01-01&until=2999-01-01&verdict=fail", 2)])
 def test_history_filters(site, query, rows):
     c = login(site["url"], "ina")
     r = c.get("/history" + query)
     assert r.status_code == 200
     assert len(re.findall(r'<tr class="row-', r.text)) == rows
+
+
+def test_history_until_takes_the_whole_end_day(site):
+    """Every record was made today (UTC): until yesterday shows none, until today all."""
+    c = login(site["url"], "ina")
+    today = datetime.now(UTC).date()
+    for day, rows in ((today - timedelta(days=1), 0), (today, 7)):
+        r = c.get(f"/history?until={day.isoformat()}")
+        assert len(re.findall(r'<tr class="row-', r.text)) == rows, day
+        assert f'name="until" value="{day.isoformat()}"' in r.text
 
 
 def test_net_detail_page(site):

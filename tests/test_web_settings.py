@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import httpx
 import pytest
-from stationkit import drop, good_net, make_bench, wait_for
+from stationkit import drop, good_net, make_bench
 from webutil import ROOT, Server, api_token, fill_store, load, login, open_store
 
 from qcstation.calibration_io import load_calibration, save_calibration
