@@ -126,6 +126,17 @@ ID = {
     "{path}: made {date}, {mm} mm per pixel, RMS error {rms} px":
         "{path}: dibuat {date}, {mm} mm per piksel, galat RMS {rms} px",
     "{what} {value} mm is outside {low}–{high} mm": "{what} {value} mm di luar {low}–{high} mm",
+    "No camera station runs in this web view; start it with qcstation serve.":
+        "Tidak ada stasiun kamera di tampilan web ini; jalankan dengan qcstation serve.",
+    "Lot {lot} is now judged against spec {name}.": "Lot {lot} sekarang dinilai dengan spesifikasi {name}.",
+    "Bias (station minus calipers, across / along): {v}": "Bias (stasiun dikurangi jangka sorong, melintang / memanjang): {v}",
+    "Spread of the differences (std): {v}": "Sebaran selisih (simpangan baku): {v}",
+    "Repeatability of the mean opening (std): {v}": "Keterulangan rata-rata bukaan (simpangan baku): {v}",
+    "Checked: {date}": "Diperiksa: {date}",
+    "Judge the current lot against": "Nilai lot saat ini dengan",
+    "uploaded": "diunggah", "shipped": "bawaan", "Use this spec": "Pakai spesifikasi ini",
+    "use it for the current lot": "pakai untuk lot saat ini", "spec changed": "spesifikasi diganti",
+    "Until": "Sampai",
 }
 
 KO = {
@@ -221,4 +232,15 @@ KO = {
     "{path}: made {date}, {mm} mm per pixel, RMS error {rms} px":
         "{path}: {date} 작성, 픽셀당 {mm} mm, RMS 오차 {rms} px",
     "{what} {value} mm is outside {low}–{high} mm": "{what} {value} mm가 {low}–{high} mm 범위를 벗어났습니다",
+    "No camera station runs in this web view; start it with qcstation serve.":
+        "이 웹 화면에는 카메라 스테이션이 없습니다. qcstation serve로 시작하십시오.",
+    "Lot {lot} is now judged against spec {name}.": "로트 {lot}은(는) 이제 규격 {name}(으)로 판정합니다.",
+    "Bias (station minus calipers, across / along): {v}": "편차 (스테이션 - 캘리퍼스, 가로 / 세로): {v}",
+    "Spread of the differences (std): {v}": "차이의 산포 (표준편차): {v}",
+    "Repeatability of the mean opening (std): {v}": "평균 망목의 반복성 (표준편차): {v}",
+    "Checked: {date}": "점검: {date}",
+    "Judge the current lot against": "현재 로트의 판정 규격",
+    "uploaded": "업로드됨", "shipped": "기본 제공", "Use this spec": "이 규격 사용",
+    "use it for the current lot": "현재 로트에 사용", "spec changed": "규격 변경",
+    "Until": "까지",
 }
