@@ -176,3 +176,16 @@ def test_the_gauge_check_shows_on_the_settings_page_and_in_the_status(bench):
                                "spread_mm": {"w": 0.21, "h": 0.18},
                                "repeatability_mm": {"w": 0.06, "h": 0.05},
                                "checked_at": GAUGE["at"], "note": "gauge on ref.jpg"}
+
+
+def test_a_restarted_station_keeps_the_spec_an_admin_gave_the_lot(bench):
+    r = api(bench, "admin").post("/api/station/spec",
+                                 json={"choice": "shipped/kr-coirnet-20.toml"})
+    assert r.status_code == 200
+    settings = bench["station"].settings
+    again = Station(settings, bench["store"], build_components(settings, use_model=False))
+    assert again.current_lot == bench["station"].current_lot
+    spec, sha = again.current_spec()
+    assert (spec.name, sha) == ("KR-CN-20", hashlib.sha256(SPEC_20.read_bytes()).hexdigest())
+    assert again.inspector.spec.name == "KR-CN-20"
+    assert again.inspector.rect is not None

@@ -23,6 +23,7 @@ from .lots import LotTracker, SwitchingState
 from .preview import Preview, encode_jpeg
 from .sections import NetSections
 from .settings import FolderSource, StationSettings
+from .specfiles import restore
 
 logger = logging.getLogger(__name__)
 QUEUE_FRAMES = 8
@@ -102,6 +103,12 @@ class Station:
         lot = self.store.open_lot(name, ls.quantity, ls.buyer, self.spec.name, sampling,
                                   station=self.id)
         tracker = LotTracker(lot.id, lot.name, lot.quantity, lot.sampling, self._switching)
+        restored = restore(self.store, lot.id, lot.spec_name, self.settings.station.data_dir)
+        if restored is not None and restored[1] != self.spec_sha256:  # an admin's choice
+            logger.info("lot %s is judged against %s, as an admin chose", lot.name,
+                        restored[0].name)
+            self.spec, self.spec_sha256 = restored
+            self.inspector = self.inspector.with_spec(self.spec)
         for r in self.store.lot_records(lot.id):  # a restart: the lot's counts so far
             tracker.count(r.net_id, r.verdict)
             if r.source_name:

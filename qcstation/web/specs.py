@@ -13,12 +13,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..resources import shipped
 from ..spec import Spec
+from ..station.specfiles import choice_path, folders
 
 logger = logging.getLogger(__name__)
 MAX_SPEC_BYTES = 64 * 1024
-_CHOICE = re.compile(r"^(uploaded|shipped)/([\w.-]{1,120}\.toml)$")
 
 
 @dataclass(frozen=True)
@@ -64,13 +63,9 @@ def _field_error(err: dict) -> tuple[str, str]:
     return key, f"{err['msg'].removeprefix('Value error, ')} (found {err.get('input')!r})"
 
 
-def folders(settings: Any) -> dict[str, Path]:
-    return {"uploaded": Path(settings.station.data_dir) / "specs", "shipped": shipped("specs")}
-
-
 def save_upload(settings: Any, spec: Spec, data: bytes) -> Path:
     """Keeps a checked spec as data_dir/specs/<name>.toml; returns its path."""
-    folder = folders(settings)["uploaded"]
+    folder = folders(settings.station.data_dir)["uploaded"]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / (re.sub(r"[^\w.-]", "_", spec.name) + ".toml")
     path.write_bytes(data)
@@ -80,7 +75,7 @@ def save_upload(settings: Any, spec: Spec, data: bytes) -> Path:
 def choices(settings: Any) -> list[SpecChoice]:
     """Every valid spec file on offer, uploaded first; broken files are left out (logged)."""
     out = []
-    for kind, folder in folders(settings).items():
+    for kind, folder in folders(settings.station.data_dir).items():
         for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
             data = path.read_bytes()[:MAX_SPEC_BYTES + 1]
             spec, errors = validate_spec(data)
@@ -94,9 +89,8 @@ def choices(settings: Any) -> list[SpecChoice]:
 
 def read_choice(settings: Any, key: str) -> tuple[bytes, str]:
     """The bytes of the chosen spec file and a name for it; SpecRefused for an unknown key."""
-    m = _CHOICE.match(key or "")
-    path = folders(settings)[m[1]] / m[2] if m else None
-    if path is None or not path.is_file():
+    path = choice_path(settings.station.data_dir, key)
+    if path is None:
         raise SpecRefused([("spec", f"no spec file {key!r}; pick one of the list")])
     data = path.read_bytes()[:MAX_SPEC_BYTES + 1]
     if len(data) > MAX_SPEC_BYTES:
