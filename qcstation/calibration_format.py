@@ -141,7 +141,7 @@ def calibration_to_dict(cal: Calibration) -> dict:
     }
     if cal.kind == "scale":  # no board was used
         del d["board"], d["square_mm"]
-    if any(cal.opening_bias_mm):
+    if any(cal.opening_bias_mm) or cal.gauge_checked_at:
         d["gauge"] = {"opening_bias_mm": [float(v) for v in cal.opening_bias_mm],
                       "measured": cal.gauge_note}
         for key, value in (("spread_mm", cal.gauge_spread_mm),

@@ -135,6 +135,7 @@ def test_status_without_station_shows_the_current_lot(site):
     s = client(site, "inspector").get("/api/status").json()
     assert s["running"] is False and s["lot"]["name"] == "LOT-A"
     assert s["lot"]["to_go"] == 50 - 7  # quantity 50, seven nets inspected
+    assert s["gauge"] is None  # the demo calibration has had no gauge check
 
 
 def test_session_login_reaches_the_api(site):

@@ -69,6 +69,12 @@ def test_spec_upload_needs_admin_and_csrf(site):
     assert upload(sam, GOOD_SPEC, sam.csrf).status_code == 403
 
 
+def test_settings_without_a_gauge_check(site):
+    page = login(site["url"], "ada").get("/settings?lang=en").text
+    assert re.search(r'<ul id="gauge"><li>No gauge check recorded yet.</li></ul>', page)
+    assert 'action="/settings/spec/use"' not in page  # no station to switch without a camera
+
+
 def test_bench_without_camera(site):
     c = login(site["url"], "ina")
     page = c.get("/bench?lang=en")
