@@ -8,7 +8,6 @@ import copy
 import logging
 import time
 from dataclasses import dataclass, replace
-from functools import cached_property
 from typing import Protocol
 
 import cv2
@@ -118,14 +117,8 @@ class Inspector:
             raise ImageError(f"the image is {image.shape[1]}x{image.shape[0]} px but the "
                              f"calibration is for {w}x{h} px; use the calibration of this camera")
         check_usable(image)
-        bv = self.bench_view(image)
-        op = bv.openings()
-        if len(op) < self.spec.mesh.min_openings:
-            raise ImageError(
-                f"only {len(op)} measurable openings in view, the spec needs at least "
-                f"{self.spec.mesh.min_openings}; lay more of the net flat under the camera")
         colour = has_colour(image)  # the defect model tells foreign matter by its colour
-        seen = self.appearance(bv) if self.model and colour else None
+        bv, op, seen = self._look(image, colour)
         m = structural.measure(op, bv.px_per_mm, self.spec.mesh.min_strand_mm, seen, bv.flat)
         m = replace(m, stats=m.stats.less_bias(*self.cal.opening_bias_mm))
         findings = list(m.findings) + (seen.findings if seen else [])
@@ -145,49 +138,83 @@ class Inspector:
                           error=reasons[0] if verdict == "error" else None)
         return insp, Analysis(bv, op, m.regular, tuple(findings))
 
+    def _look(self, image: np.ndarray, colour: bool
+              ) -> tuple[BenchView, meshmod.Openings, structural.Appearance | None]:
+        """The bench view, its openings and what the defect model sees in the same view; the
+        model runs on a second thread beside the segmentation (onnxruntime and OpenCV release
+        the GIL), unless the inspection is bounded to one thread."""
+        t = self._turned(image)
+        with threadlimit.helper_pool() as pool:
+            seen = (pool.submit(self._appearance_of, t.view, t.valid)
+                    if self.model and colour else None)
+            bv = self._segmented(t)
+            op = bv.openings()
+            if len(op) < self.spec.mesh.min_openings:
+                raise ImageError(
+                    f"only {len(op)} measurable openings in view, the spec needs at least "
+                    f"{self.spec.mesh.min_openings}; lay more of the net flat under the camera")
+            return bv, op, None if seen is None else seen.result()
+
     def appearance(self, bv: BenchView) -> structural.Appearance:
-        """The defect model on a view made at its own scale straight from the rectified image
-        (one resampling), its findings brought back to the bench view's pixels."""
-        m = self.model.px_per_mm
-        view, valid = bv.at_scale(m)
-        return self.model.analyse(view, valid, m).scaled(bv.px_per_mm / m)
+        """The defect model on the bench view, its findings in the bench view's pixels."""
+        return self._appearance_of(bv.view, bv.valid)
+
+    def _appearance_of(self, view: np.ndarray, valid: np.ndarray) -> structural.Appearance:
+        """The defect model on `view` (at the bench view's scale) resized to its own scale,
+        as its training resizes the rectified views; findings in the pixels of `view`."""
+        s, m = self.rect.px_per_mm, self.model.px_per_mm
+        view, valid = _at_scale(view, valid, m / s)
+        return self.model.analyse(view, valid, m).scaled(s / m)
 
     def bench_view(self, image: np.ndarray) -> BenchView:
-        """Rectify, separate yarn from openings, and turn the masks onto the mesh axes.
+        """Rectify, separate yarn from openings, all on the mesh axes."""
+        return self._segmented(self._turned(image))
 
-        Only one-channel images are turned (the colour view is turned when drawn).
-        """
+    def _turned(self, image: np.ndarray) -> _Turned:
+        """The colour view on the mesh axes, made in one remap of the image: the yarn score
+        and the mesh angle are fitted on every f-th pixel of the rectified view first."""
         s = self.rect.px_per_mm
-        rect = self.rect.rectify(image)
         f = max(1, round(s / segment.FIT_PX_PER_MM))
-        small, valid_small = rect[::f, ::f], self.rect.valid[::f, ::f]
+        small, valid_small = self.rect.rectify_every(image, f), self.rect.valid[::f, ::f]
         local_small = segment.local_brightness(small, s / f)
         sep, yarn_small = segment.fit_separation(small, valid_small, local_small)
         if sep.contrast < MIN_SEPARATION:
             raise ImageError("no net in view (yarn and bench cannot be told apart)")
         angle = segment.mesh_angle(yarn_small, valid_small)
         to_mesh, size = _rotation(self.rect.size, angle)
-
-        def turn(img: np.ndarray, flags: int = cv2.INTER_NEAREST) -> np.ndarray:
-            return cv2.warpAffine(img, to_mesh, size, flags=flags)
-
-        score = turn(segment.score_u8(rect, sep), cv2.INTER_LINEAR)
-        grey = segment.grey_mask(rect, sep)
-        valid = turn(self.rect.valid)
+        view = self.rect.rectify_turned(image, to_mesh, size)
+        valid = cv2.warpAffine(self.rect.valid, to_mesh, size, flags=cv2.INTER_NEAREST)
         small_turn = to_mesh.copy()
         small_turn[:, 2] /= f
         local = cv2.warpAffine(local_small, small_turn, (-(-size[0] // f), -(-size[1] // f)),
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        flat = segment.flat_u8(score, sep, local)
-        yarn, core = segment.decide(score, None if grey is None else turn(grey), sep, local, s,
-                                    flat)
-        yarn &= valid > 0
+        return _Turned(view, valid, to_mesh, sep, local)
+
+    def _segmented(self, t: _Turned) -> BenchView:
+        """Yarn, openings and the yarn's core of a view on the mesh axes."""
+        s = self.rect.px_per_mm
+        score = segment.score_u8(t.view, t.sep)
+        grey = segment.grey_mask(t.view, t.sep)
+        flat = segment.flat_u8(score, t.sep, t.local)
+        yarn, core = segment.decide(score, grey, t.sep, t.local, s, flat)
+        yarn &= t.valid > 0
         # Hairs and frayed fibres go before grooves are bridged, so fibres lying along a
         # strand's edge or along a cut are not joined into strand.
         yarn = segment.bridge_grooves(segment.remove_hairs(yarn, s), s)
         core = None if core is None else segment.bridge_grooves(core & yarn, s)
-        open_mask = ((yarn == 0) & (valid > 0)).astype(np.uint8)
-        return BenchView(rect, valid, yarn, open_mask, core, to_mesh, s, flat)
+        open_mask = ((yarn == 0) & (t.valid > 0)).astype(np.uint8)
+        return BenchView(t.view, t.valid, yarn, open_mask, core, t.to_mesh, s, flat)
+
+
+@dataclass(frozen=True)
+class _Turned:
+    """A frame's colour view on the mesh axes, before segmentation."""
+
+    view: np.ndarray  # BGR, mesh axes
+    valid: np.ndarray  # uint8, 255 where the view shows the image
+    to_mesh: np.ndarray  # 2x3 affine: rectified px -> mesh-aligned px
+    sep: segment.Separation
+    local: np.ndarray  # local brightness on the mesh axes at 1/f scale (float32)
 
 
 def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
@@ -198,9 +225,9 @@ def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
 
 @dataclass(frozen=True)
 class BenchView:
-    """One frame on the bench: the rectified image and, turned onto the mesh axes, its masks."""
+    """One frame on the bench, rectified and turned onto the mesh axes, and its masks."""
 
-    rect: np.ndarray  # BGR, bench axes
+    view: np.ndarray  # BGR, mesh axes (one resampling of the input image)
     valid: np.ndarray  # uint8, 255 where the mesh-aligned view shows the image
     yarn: np.ndarray  # uint8 0/1, hairs removed
     open_mask: np.ndarray  # uint8 0/1, not yarn
@@ -213,19 +240,16 @@ class BenchView:
         return meshmod.find_openings(self.open_mask, self.valid, self.px_per_mm, self.core)
 
     def at_scale(self, px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:
-        """The colour view and its valid mask turned onto the mesh axes at another scale."""
-        k = px_per_mm / self.px_per_mm
-        h, w = self.valid.shape
-        size = (max(1, round(w * k)), max(1, round(h * k)))
-        m = self.to_mesh * k
-        view = cv2.warpAffine(self.rect, m, size, flags=cv2.INTER_LINEAR)
-        return view, cv2.resize(self.valid, size, interpolation=cv2.INTER_NEAREST)
+        """The colour view and its valid mask at another scale."""
+        return _at_scale(self.view, self.valid, px_per_mm / self.px_per_mm)
 
-    @cached_property
-    def view(self) -> np.ndarray:
-        """The colour view turned onto the mesh axes (for drawing)."""
-        h, w = self.valid.shape
-        return cv2.warpAffine(self.rect, self.to_mesh, (w, h), flags=cv2.INTER_LINEAR)
+
+def _at_scale(view: np.ndarray, valid: np.ndarray, k: float) -> tuple[np.ndarray, np.ndarray]:
+    """A view and its valid mask resized by `k` (as the model's training resizes its views)."""
+    h, w = valid.shape
+    size = (max(1, round(w * k)), max(1, round(h * k)))
+    return (cv2.resize(view, size, interpolation=cv2.INTER_LINEAR),
+            cv2.resize(valid, size, interpolation=cv2.INTER_NEAREST))
 
 
 def _rotation(size: tuple[int, int], angle_deg: float) -> tuple[np.ndarray, tuple[int, int]]:
