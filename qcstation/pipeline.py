@@ -8,6 +8,7 @@ import copy
 import logging
 import time
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Protocol
 
 import cv2
@@ -145,7 +146,7 @@ class Inspector:
         the GIL), unless the inspection is bounded to one thread."""
         t = self._turned(image)
         with threadlimit.helper_pool() as pool:
-            seen = (pool.submit(self._appearance_of, t.view, t.valid)
+            seen = (pool.submit(self._appearance_of, t.rect, t.to_mesh, t.valid)
                     if self.model and colour else None)
             bv = self._segmented(t)
             op = bv.openings()
@@ -157,64 +158,75 @@ class Inspector:
 
     def appearance(self, bv: BenchView) -> structural.Appearance:
         """The defect model on the bench view, its findings in the bench view's pixels."""
-        return self._appearance_of(bv.view, bv.valid)
+        return self._appearance_of(bv.rect, bv.to_mesh, bv.valid)
 
-    def _appearance_of(self, view: np.ndarray, valid: np.ndarray) -> structural.Appearance:
-        """The defect model on `view` (at the bench view's scale) resized to its own scale,
-        as its training resizes the rectified views; findings in the pixels of `view`."""
+    def _appearance_of(self, rect: np.ndarray, to_mesh: np.ndarray,
+                       valid: np.ndarray) -> structural.Appearance:
+        """The defect model on a view made at its own scale straight from the rectified image
+        (one resampling), its findings brought back to the mesh-aligned bench view's pixels."""
         s, m = self.rect.px_per_mm, self.model.px_per_mm
-        view, valid = _at_scale(view, valid, m / s)
+        view, valid = _at_scale(rect, to_mesh, valid, m / s)
         return self.model.analyse(view, valid, m).scaled(s / m)
 
     def bench_view(self, image: np.ndarray) -> BenchView:
-        """Rectify, separate yarn from openings, all on the mesh axes."""
+        """Rectify, separate yarn from openings, and turn the masks onto the mesh axes.
+
+        Only one-channel images are turned (the colour view is turned when drawn).
+        """
         return self._segmented(self._turned(image))
 
     def _turned(self, image: np.ndarray) -> _Turned:
-        """The colour view on the mesh axes, made in one remap of the image: the yarn score
-        and the mesh angle are fitted on every f-th pixel of the rectified view first."""
+        """Rectify; fit the yarn score and the mesh angle on every f-th pixel."""
         s = self.rect.px_per_mm
+        rect = self.rect.rectify(image)
         f = max(1, round(s / segment.FIT_PX_PER_MM))
-        small, valid_small = self.rect.rectify_every(image, f), self.rect.valid[::f, ::f]
+        small, valid_small = rect[::f, ::f], self.rect.valid[::f, ::f]
         local_small = segment.local_brightness(small, s / f)
         sep, yarn_small = segment.fit_separation(small, valid_small, local_small)
         if sep.contrast < MIN_SEPARATION:
             raise ImageError("no net in view (yarn and bench cannot be told apart)")
         angle = segment.mesh_angle(yarn_small, valid_small)
         to_mesh, size = _rotation(self.rect.size, angle)
-        view = self.rect.rectify_turned(image, to_mesh, size)
         valid = cv2.warpAffine(self.rect.valid, to_mesh, size, flags=cv2.INTER_NEAREST)
-        small_turn = to_mesh.copy()
-        small_turn[:, 2] /= f
-        local = cv2.warpAffine(local_small, small_turn, (-(-size[0] // f), -(-size[1] // f)),
-                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return _Turned(view, valid, to_mesh, sep, local)
+        return _Turned(rect, valid, to_mesh, sep, local_small, f)
 
     def _segmented(self, t: _Turned) -> BenchView:
-        """Yarn, openings and the yarn's core of a view on the mesh axes."""
-        s = self.rect.px_per_mm
-        score = segment.score_u8(t.view, t.sep)
-        grey = segment.grey_mask(t.view, t.sep)
-        flat = segment.flat_u8(score, t.sep, t.local)
-        yarn, core = segment.decide(score, grey, t.sep, t.local, s, flat)
-        yarn &= t.valid > 0
+        """Yarn, openings and the yarn's core, turned onto the mesh axes."""
+        s, to_mesh, valid = self.rect.px_per_mm, t.to_mesh, t.valid
+        size = (valid.shape[1], valid.shape[0])
+
+        def turn(img: np.ndarray, flags: int = cv2.INTER_NEAREST) -> np.ndarray:
+            return cv2.warpAffine(img, to_mesh, size, flags=flags)
+
+        score = turn(segment.score_u8(t.rect, t.sep), cv2.INTER_LINEAR)
+        grey = segment.grey_mask(t.rect, t.sep)
+        small_turn = to_mesh.copy()
+        small_turn[:, 2] /= t.f
+        local = cv2.warpAffine(t.local_small, small_turn,
+                               (-(-size[0] // t.f), -(-size[1] // t.f)),
+                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        flat = segment.flat_u8(score, t.sep, local)
+        yarn, core = segment.decide(score, None if grey is None else turn(grey), t.sep, local, s,
+                                    flat)
+        yarn &= valid > 0
         # Hairs and frayed fibres go before grooves are bridged, so fibres lying along a
         # strand's edge or along a cut are not joined into strand.
         yarn = segment.bridge_grooves(segment.remove_hairs(yarn, s), s)
         core = None if core is None else segment.bridge_grooves(core & yarn, s)
-        open_mask = ((yarn == 0) & (t.valid > 0)).astype(np.uint8)
-        return BenchView(t.view, t.valid, yarn, open_mask, core, t.to_mesh, s, flat)
+        open_mask = ((yarn == 0) & (valid > 0)).astype(np.uint8)
+        return BenchView(t.rect, valid, yarn, open_mask, core, to_mesh, s, flat)
 
 
 @dataclass(frozen=True)
 class _Turned:
-    """A frame's colour view on the mesh axes, before segmentation."""
+    """A rectified frame, the turn onto its mesh axes and its yarn score, before segmentation."""
 
-    view: np.ndarray  # BGR, mesh axes
-    valid: np.ndarray  # uint8, 255 where the view shows the image
+    rect: np.ndarray  # BGR, bench axes
+    valid: np.ndarray  # uint8, 255 where the mesh-aligned view shows the image
     to_mesh: np.ndarray  # 2x3 affine: rectified px -> mesh-aligned px
     sep: segment.Separation
-    local: np.ndarray  # local brightness on the mesh axes at 1/f scale (float32)
+    local_small: np.ndarray  # local brightness of every f-th rectified pixel (float32)
+    f: int
 
 
 def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
@@ -225,9 +237,9 @@ def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
 
 @dataclass(frozen=True)
 class BenchView:
-    """One frame on the bench, rectified and turned onto the mesh axes, and its masks."""
+    """One frame on the bench: the rectified image and, turned onto the mesh axes, its masks."""
 
-    view: np.ndarray  # BGR, mesh axes (one resampling of the input image)
+    rect: np.ndarray  # BGR, bench axes
     valid: np.ndarray  # uint8, 255 where the mesh-aligned view shows the image
     yarn: np.ndarray  # uint8 0/1, hairs removed
     open_mask: np.ndarray  # uint8 0/1, not yarn
@@ -240,16 +252,24 @@ class BenchView:
         return meshmod.find_openings(self.open_mask, self.valid, self.px_per_mm, self.core)
 
     def at_scale(self, px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:
-        """The colour view and its valid mask at another scale."""
-        return _at_scale(self.view, self.valid, px_per_mm / self.px_per_mm)
+        """The colour view and its valid mask turned onto the mesh axes at another scale."""
+        return _at_scale(self.rect, self.to_mesh, self.valid, px_per_mm / self.px_per_mm)
+
+    @cached_property
+    def view(self) -> np.ndarray:
+        """The colour view turned onto the mesh axes (for drawing)."""
+        h, w = self.valid.shape
+        return cv2.warpAffine(self.rect, self.to_mesh, (w, h), flags=cv2.INTER_LINEAR)
 
 
-def _at_scale(view: np.ndarray, valid: np.ndarray, k: float) -> tuple[np.ndarray, np.ndarray]:
-    """A view and its valid mask resized by `k` (as the model's training resizes its views)."""
+def _at_scale(rect: np.ndarray, to_mesh: np.ndarray, valid: np.ndarray,
+              k: float) -> tuple[np.ndarray, np.ndarray]:
+    """The rectified colour view turned onto the mesh axes at `k` times their scale (one
+    resampling), and the mesh-aligned `valid` mask resized to it."""
     h, w = valid.shape
     size = (max(1, round(w * k)), max(1, round(h * k)))
-    return (cv2.resize(view, size, interpolation=cv2.INTER_LINEAR),
-            cv2.resize(valid, size, interpolation=cv2.INTER_NEAREST))
+    view = cv2.warpAffine(rect, to_mesh * k, size, flags=cv2.INTER_LINEAR)
+    return view, cv2.resize(valid, size, interpolation=cv2.INTER_NEAREST)
 
 
 def _rotation(size: tuple[int, int], angle_deg: float) -> tuple[np.ndarray, tuple[int, int]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -24,10 +24,6 @@ def distort(cal: Calibration, undist_px: np.ndarray) -> np.ndarray:
     yd = y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
     return np.stack([xd * k[0, 0] + k[0, 2], yd * k[1, 1] + k[1, 2]], axis=-1)
 
-
-# A turned view's map is worked out exactly every MAP_STEP px and interpolated in between:
-# the lens and the plane bend it so little over 8 px that it is off by under 0.005 px there.
-MAP_STEP = 8
 
 # The bench view needs no more than this: 0.33 mm pixels measure openings to ~0.17 mm on
 # average (README, accuracy), and every step after rectification costs in proportion.
@@ -63,7 +59,6 @@ class Rectifier:
     map1: np.ndarray
     map2: np.ndarray
     valid: np.ndarray  # uint8 255 where the rectified pixel comes from inside the image
-    _every: dict = field(default_factory=dict, compare=False, repr=False)  # step -> maps
 
     @staticmethod
     def build(cal: Calibration, px_per_mm: float | None = None) -> Rectifier:
@@ -91,37 +86,6 @@ class Rectifier:
     def rectify(self, image: np.ndarray) -> np.ndarray:
         return cv2.remap(image, self.map1, self.map2, cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REPLICATE)
-
-    def rectify_every(self, image: np.ndarray, step: int) -> np.ndarray:
-        """Every `step`-th pixel of the rectified view, the very pixels of
-        `rectify(image)[::step, ::step]`, without making the rest."""
-        if step not in self._every:  # contiguous copies: remap is slow on strided maps
-            self._every[step] = (self.map1[::step, ::step].copy(),
-                                 self.map2[::step, ::step].copy())
-        map1, map2 = self._every[step]
-        return cv2.remap(image, map1, map2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-
-    def rectify_turned(self, image: np.ndarray, affine: np.ndarray,
-                       size: tuple[int, int]) -> np.ndarray:
-        """The rectified view moved by `affine` (2x3: rectified px -> new px) onto a canvas of
-        `size` (w, h), in one resampling of the input image: the same view as warping
-        `rectify(image)` by `affine`, with one interpolation less."""
-        map1, map2 = cv2.convertMaps(self._turned_map(affine, size), None, cv2.CV_16SC2)
-        return cv2.remap(image, map1, map2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-
-    def _turned_map(self, affine: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-        """float32 (h, w, 2): input-image pixel of each pixel of the moved view, exact every
-        MAP_STEP px and bilinear in between (cv2.resize puts its nodes at (g - 1) / 2 + g * j,
-        so the nodes start `pad` px before the canvas and the margin is cut off)."""
-        g, (w, h) = MAP_STEP, size
-        pad = g // 2
-        nx, ny = (int(np.ceil((pad + n - 1 - (g - 1) / 2) / g)) + 1 for n in (w, h))
-        u, v = (np.arange(n) * g + (g - 1) / 2 - pad for n in (nx, ny))
-        back = cv2.invertAffineTransform(affine)
-        grid = np.stack(np.meshgrid(u, v), -1) @ back[:, :2].T + back[:, 2]
-        nodes = self.rect_to_image(grid).astype(np.float32)
-        dense = cv2.resize(nodes, (nx * g, ny * g), interpolation=cv2.INTER_LINEAR)
-        return dense[pad:pad + h, pad:pad + w]
 
     def rect_to_image(self, pts: np.ndarray) -> np.ndarray:
         """Rectified-view pixels (N,2) -> input-image pixels (N,2)."""
