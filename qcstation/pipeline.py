@@ -180,7 +180,9 @@ class Inspector:
         s = self.rect.px_per_mm
         rect = self.rect.rectify(image)
         f = max(1, round(s / segment.FIT_PX_PER_MM))
-        small, valid_small = rect[::f, ::f], self.rect.valid[::f, ::f]
+        # contiguous copies: every step below would otherwise copy the strided views again
+        small = np.ascontiguousarray(rect[::f, ::f])
+        valid_small = np.ascontiguousarray(self.rect.valid[::f, ::f])
         local_small = segment.local_brightness(small, s / f)
         sep, yarn_small = segment.fit_separation(small, valid_small, local_small)
         if sep.contrast < MIN_SEPARATION:
