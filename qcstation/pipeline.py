@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Protocol
@@ -143,9 +144,12 @@ class Inspector:
               ) -> tuple[BenchView, meshmod.Openings, structural.Appearance | None]:
         """The bench view, its openings and what the defect model sees in the same view; the
         model runs on a second thread beside the segmentation (onnxruntime and OpenCV release
-        the GIL), unless the inspection is bounded to one thread."""
+        the GIL), unless the inspection is bounded to one thread; OpenCV keeps to one thread
+        meanwhile (the model's threads have the other core)."""
         t = self._turned(image)
-        with threadlimit.helper_pool() as pool:
+        beside = self.model is not None and colour and threadlimit.limit() != 1
+        with (threadlimit.helper_pool() as pool,
+              threadlimit.opencv_single() if beside else nullcontext()):
             seen = (pool.submit(self._appearance_of, t.rect, t.to_mesh, t.valid)
                     if self.model and colour else None)
             bv = self._segmented(t)

@@ -1,5 +1,6 @@
 """The faster paths give the very results of the plain ones (docs/speed.md)."""
 
+import threading
 from dataclasses import replace
 
 import cv2
@@ -63,3 +64,26 @@ def test_model_beside_the_geometry_judges_as_the_model_after_it():
     assert side_by_side.mesh.openings > 0
     assert side_by_side == in_turn
     assert analysis.bench.view.shape[:2] == analysis.bench.valid.shape
+
+
+def test_opencv_single_gives_back_opencvs_count_when_the_last_inspection_leaves():
+    """Two inspections overlapping on two threads: OpenCV stays on one thread until both
+    have left, then has its own count again (not the 1 the second one found)."""
+    before = cv2.getNumThreads()
+    entered, first_left, seen = threading.Event(), threading.Event(), []
+
+    def second():
+        with threads.opencv_single():
+            entered.set()
+            first_left.wait(10)
+            seen.append(cv2.getNumThreads())
+
+    with threads.opencv_single():
+        worker = threading.Thread(target=second)
+        worker.start()
+        assert entered.wait(10)
+        assert cv2.getNumThreads() == 1
+    first_left.set()
+    worker.join(10)
+    assert seen == [1]
+    assert cv2.getNumThreads() == before
