@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Protocol
@@ -118,14 +119,8 @@ class Inspector:
             raise ImageError(f"the image is {image.shape[1]}x{image.shape[0]} px but the "
                              f"calibration is for {w}x{h} px; use the calibration of this camera")
         check_usable(image)
-        bv = self.bench_view(image)
-        op = bv.openings()
-        if len(op) < self.spec.mesh.min_openings:
-            raise ImageError(
-                f"only {len(op)} measurable openings in view, the spec needs at least "
-                f"{self.spec.mesh.min_openings}; lay more of the net flat under the camera")
         colour = has_colour(image)  # the defect model tells foreign matter by its colour
-        seen = self.appearance(bv) if self.model and colour else None
+        bv, op, seen = self._look(image, colour)
         m = structural.measure(op, bv.px_per_mm, self.spec.mesh.min_strand_mm, seen, bv.flat)
         m = replace(m, stats=m.stats.less_bias(*self.cal.opening_bias_mm))
         findings = list(m.findings) + (seen.findings if seen else [])
@@ -145,41 +140,79 @@ class Inspector:
                           error=reasons[0] if verdict == "error" else None)
         return insp, Analysis(bv, op, m.regular, tuple(findings))
 
+    def _look(self, image: np.ndarray, colour: bool
+              ) -> tuple[BenchView, meshmod.Openings, structural.Appearance | None]:
+        """The bench view, its openings and what the defect model sees in the same view; the
+        model runs on a second thread beside the segmentation (onnxruntime and OpenCV release
+        the GIL), unless the inspection is bounded to one thread; OpenCV keeps to one thread
+        meanwhile (the model's threads have the other core)."""
+        t = self._turned(image)
+        beside = self.model is not None and colour and threadlimit.limit() != 1
+        with (threadlimit.helper_pool() as pool,
+              threadlimit.opencv_single() if beside else nullcontext()):
+            seen = (pool.submit(self._appearance_of, t.rect, t.to_mesh, t.valid)
+                    if self.model and colour else None)
+            bv = self._segmented(t)
+            op = bv.openings()
+            if len(op) < self.spec.mesh.min_openings:
+                raise ImageError(
+                    f"only {len(op)} measurable openings in view, the spec needs at least "
+                    f"{self.spec.mesh.min_openings}; lay more of the net flat under the camera")
+            return bv, op, None if seen is None else seen.result()
+
     def appearance(self, bv: BenchView) -> structural.Appearance:
+        """The defect model on the bench view, its findings in the bench view's pixels."""
+        return self._appearance_of(bv.rect, bv.to_mesh, bv.valid)
+
+    def _appearance_of(self, rect: np.ndarray, to_mesh: np.ndarray,
+                       valid: np.ndarray) -> structural.Appearance:
         """The defect model on a view made at its own scale straight from the rectified image
-        (one resampling), its findings brought back to the bench view's pixels."""
-        m = self.model.px_per_mm
-        view, valid = bv.at_scale(m)
-        return self.model.analyse(view, valid, m).scaled(bv.px_per_mm / m)
+        (one resampling), its findings brought back to the mesh-aligned bench view's pixels."""
+        s, m = self.rect.px_per_mm, self.model.px_per_mm
+        view, valid = _at_scale(rect, to_mesh, valid, m / s)
+        return self.model.analyse(view, valid, m).scaled(s / m)
 
     def bench_view(self, image: np.ndarray) -> BenchView:
         """Rectify, separate yarn from openings, and turn the masks onto the mesh axes.
 
         Only one-channel images are turned (the colour view is turned when drawn).
         """
+        return self._segmented(self._turned(image))
+
+    def _turned(self, image: np.ndarray) -> _Turned:
+        """Rectify; fit the yarn score and the mesh angle on every f-th pixel."""
         s = self.rect.px_per_mm
         rect = self.rect.rectify(image)
         f = max(1, round(s / segment.FIT_PX_PER_MM))
-        small, valid_small = rect[::f, ::f], self.rect.valid[::f, ::f]
+        # contiguous copies: every step below would otherwise copy the strided views again
+        small = np.ascontiguousarray(rect[::f, ::f])
+        valid_small = np.ascontiguousarray(self.rect.valid[::f, ::f])
         local_small = segment.local_brightness(small, s / f)
         sep, yarn_small = segment.fit_separation(small, valid_small, local_small)
         if sep.contrast < MIN_SEPARATION:
             raise ImageError("no net in view (yarn and bench cannot be told apart)")
         angle = segment.mesh_angle(yarn_small, valid_small)
         to_mesh, size = _rotation(self.rect.size, angle)
+        valid = cv2.warpAffine(self.rect.valid, to_mesh, size, flags=cv2.INTER_NEAREST)
+        return _Turned(rect, valid, to_mesh, sep, local_small, f)
+
+    def _segmented(self, t: _Turned) -> BenchView:
+        """Yarn, openings and the yarn's core, turned onto the mesh axes."""
+        s, to_mesh, valid = self.rect.px_per_mm, t.to_mesh, t.valid
+        size = (valid.shape[1], valid.shape[0])
 
         def turn(img: np.ndarray, flags: int = cv2.INTER_NEAREST) -> np.ndarray:
             return cv2.warpAffine(img, to_mesh, size, flags=flags)
 
-        score = turn(segment.score_u8(rect, sep), cv2.INTER_LINEAR)
-        grey = segment.grey_mask(rect, sep)
-        valid = turn(self.rect.valid)
+        score = turn(segment.score_u8(t.rect, t.sep), cv2.INTER_LINEAR)
+        grey = segment.grey_mask(t.rect, t.sep)
         small_turn = to_mesh.copy()
-        small_turn[:, 2] /= f
-        local = cv2.warpAffine(local_small, small_turn, (-(-size[0] // f), -(-size[1] // f)),
+        small_turn[:, 2] /= t.f
+        local = cv2.warpAffine(t.local_small, small_turn,
+                               (-(-size[0] // t.f), -(-size[1] // t.f)),
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        flat = segment.flat_u8(score, sep, local)
-        yarn, core = segment.decide(score, None if grey is None else turn(grey), sep, local, s,
+        flat = segment.flat_u8(score, t.sep, local)
+        yarn, core = segment.decide(score, None if grey is None else turn(grey), t.sep, local, s,
                                     flat)
         yarn &= valid > 0
         # Hairs and frayed fibres go before grooves are bridged, so fibres lying along a
@@ -187,7 +220,19 @@ class Inspector:
         yarn = segment.bridge_grooves(segment.remove_hairs(yarn, s), s)
         core = None if core is None else segment.bridge_grooves(core & yarn, s)
         open_mask = ((yarn == 0) & (valid > 0)).astype(np.uint8)
-        return BenchView(rect, valid, yarn, open_mask, core, to_mesh, s, flat)
+        return BenchView(t.rect, valid, yarn, open_mask, core, to_mesh, s, flat)
+
+
+@dataclass(frozen=True)
+class _Turned:
+    """A rectified frame, the turn onto its mesh axes and its yarn score, before segmentation."""
+
+    rect: np.ndarray  # BGR, bench axes
+    valid: np.ndarray  # uint8, 255 where the mesh-aligned view shows the image
+    to_mesh: np.ndarray  # 2x3 affine: rectified px -> mesh-aligned px
+    sep: segment.Separation
+    local_small: np.ndarray  # local brightness of every f-th rectified pixel (float32)
+    f: int
 
 
 def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
@@ -214,18 +259,23 @@ class BenchView:
 
     def at_scale(self, px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:
         """The colour view and its valid mask turned onto the mesh axes at another scale."""
-        k = px_per_mm / self.px_per_mm
-        h, w = self.valid.shape
-        size = (max(1, round(w * k)), max(1, round(h * k)))
-        m = self.to_mesh * k
-        view = cv2.warpAffine(self.rect, m, size, flags=cv2.INTER_LINEAR)
-        return view, cv2.resize(self.valid, size, interpolation=cv2.INTER_NEAREST)
+        return _at_scale(self.rect, self.to_mesh, self.valid, px_per_mm / self.px_per_mm)
 
     @cached_property
     def view(self) -> np.ndarray:
         """The colour view turned onto the mesh axes (for drawing)."""
         h, w = self.valid.shape
         return cv2.warpAffine(self.rect, self.to_mesh, (w, h), flags=cv2.INTER_LINEAR)
+
+
+def _at_scale(rect: np.ndarray, to_mesh: np.ndarray, valid: np.ndarray,
+              k: float) -> tuple[np.ndarray, np.ndarray]:
+    """The rectified colour view turned onto the mesh axes at `k` times their scale (one
+    resampling), and the mesh-aligned `valid` mask resized to it."""
+    h, w = valid.shape
+    size = (max(1, round(w * k)), max(1, round(h * k)))
+    view = cv2.warpAffine(rect, to_mesh * k, size, flags=cv2.INTER_LINEAR)
+    return view, cv2.resize(valid, size, interpolation=cv2.INTER_NEAREST)
 
 
 def _rotation(size: tuple[int, int], angle_deg: float) -> tuple[np.ndarray, tuple[int, int]]:

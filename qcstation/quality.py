@@ -25,7 +25,8 @@ def check_usable(bgr: np.ndarray) -> None:
     """Raise ImageError with a sentence saying what is wrong with the shot, or return."""
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if bgr.ndim == 3 else bgr
     small = cv2.resize(gray, (gray.shape[1] // 4, gray.shape[0] // 4), interpolation=cv2.INTER_AREA)
-    p2, p5, p98 = np.percentile(small, (2, 5, 98))
+    p2, p5, p98 = (_percentiles_u8(small, (2, 5, 98)) if small.dtype == np.uint8
+                   else np.percentile(small, (2, 5, 98)))
     if p98 < MAX_DARK_P98:
         raise ImageError("the image is under-exposed (almost black); add light or open the lens")
     if p5 > MIN_BRIGHT_P5:
@@ -44,6 +45,21 @@ def check_usable(bgr: np.ndarray) -> None:
     if sharpness < MIN_SHARPNESS:
         raise ImageError(f"the image is out of focus (sharpness {sharpness:.2f}, needs "
                          f"{MIN_SHARPNESS}); focus the camera on the bench")
+
+
+def _percentiles_u8(img: np.ndarray, qs: tuple[float, ...]) -> list[float]:
+    """np.percentile (linear) of a uint8 image, from its histogram: the same values, computed
+    in numpy's own order, without sorting."""
+    cum = np.cumsum(cv2.calcHist([img], [0], None, [256], [0, 256]).ravel().astype(np.int64))
+    n = int(cum[-1])
+    out = []
+    for q in qs:
+        pos = (n - 1) * (q / 100)  # numpy's virtual index for the linear method
+        lo = int(np.floor(pos))
+        a, b = (float(v) for v in np.searchsorted(cum, [lo + 1, min(lo + 2, n)]))
+        t = pos - lo
+        out.append(b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t)
+    return out
 
 
 def has_colour(bgr: np.ndarray) -> bool:

@@ -24,6 +24,7 @@ No polarity or fixed threshold is assumed:
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, replace
 
 import cv2
@@ -209,12 +210,15 @@ def decide(score: np.ndarray, grey: np.ndarray | None, sep: Separation,
                         FLAT_BENCH + BENCH_SHARE * gap, px_per_mm)
     if grey is not None and sep.dark_bench:
         # as brown as the yarn and not as dark as the bench: a flank turned from the light
-        yarn[(grey == 0) & (flat > FLAT_BENCH + FLANK_SHARE * gap)] = 1
-    elif grey is not None:
-        yarn[(grey > 0) & (flat < FLAT_YARN)] = 0  # grey and lighter than the yarn
+        flank = cv2.bitwise_and(cv2.compare(grey, 0, cv2.CMP_EQ),
+                                _above(flat, FLAT_BENCH + FLANK_SHARE * gap))
+        cv2.bitwise_or(yarn, _ones(flank), dst=yarn)
+    elif grey is not None:  # grey and lighter than the yarn
+        lighter = cv2.bitwise_and(cv2.compare(grey, 0, cv2.CMP_GT), _below(flat, FLAT_YARN))
+        cv2.bitwise_and(yarn, cv2.bitwise_not(_ones(lighter)), dst=yarn)
     if float(sep.weights.sum()) >= 0:  # yarn lighter than the bench: lit fibres look like it
         return yarn, None
-    return yarn, (flat > FLAT_BENCH + CORE_SHARE * gap).view(np.uint8)
+    return yarn, _ones(_above(flat, FLAT_BENCH + CORE_SHARE * gap))
 
 
 def grey_mask(bgr: np.ndarray, sep: Separation) -> np.ndarray | None:
@@ -228,6 +232,21 @@ def grey_mask(bgr: np.ndarray, sep: Separation) -> np.ndarray | None:
     return ((q[..., 0] if q.ndim == 3 else q) < 128).astype(np.uint8)
 
 
+def _above(img: np.ndarray, level: float) -> np.ndarray:
+    """uint8 255 where the uint8 `img` is above `level` (any real number), else 0."""
+    return cv2.compare(img, math.floor(level), cv2.CMP_GT)
+
+
+def _below(img: np.ndarray, level: float) -> np.ndarray:
+    """uint8 255 where the uint8 `img` is below `level` (any real number), else 0."""
+    return cv2.compare(img, math.ceil(level), cv2.CMP_LT)
+
+
+def _ones(mask: np.ndarray) -> np.ndarray:
+    """A 0/255 mask as 0/1, in place."""
+    return np.bitwise_and(mask, 1, out=mask)
+
+
 def _local_steps(flat: np.ndarray, strict: float, step_min: float, low: float,
                  px_per_mm: float) -> np.ndarray:
     r = max(2, int(round(EDGE_MM * px_per_mm)))
@@ -235,12 +254,13 @@ def _local_steps(flat: np.ndarray, strict: float, step_min: float, low: float,
     smooth = cv2.blur(flat, (3, 3))
     hi = cv2.dilate(smooth, box)
     lo = cv2.erode(smooth, box)
-    f16 = flat.astype(np.int16)
-    step = (f16 - lo) > (hi.astype(np.int16) - f16)  # flat above the middle of hi and lo
-    at_edge = (lo < strict) & (cv2.subtract(hi, lo) > step_min)
-    out = flat > low
-    np.copyto(out, step, where=at_edge)
-    return out.view(np.uint8)
+    # flat above the middle of hi and lo (in whole numbers: 2 flat > hi + lo)
+    step = cv2.compare(cv2.add(flat, flat, dtype=cv2.CV_16U),
+                       cv2.add(hi, lo, dtype=cv2.CV_16U), cv2.CMP_GT)
+    at_edge = cv2.bitwise_and(_below(lo, strict), _above(cv2.subtract(hi, lo), step_min))
+    out = _above(flat, low)
+    cv2.copyTo(step, at_edge, out)
+    return _ones(out)
 
 
 def mesh_angle(yarn_small: np.ndarray, valid: np.ndarray) -> float:

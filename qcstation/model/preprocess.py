@@ -59,12 +59,18 @@ def frame_stats(image: np.ndarray, valid: np.ndarray | None = None) -> FrameStat
 
 
 def normalise(
-    image: np.ndarray, valid: np.ndarray | None = None, stats: FrameStats | None = None
+    image: np.ndarray, valid: np.ndarray | None = None, stats: FrameStats | None = None,
+    multiple: int = 1,
 ) -> np.ndarray:
-    """BGR uint8 (H, W, 3) -> float32 (3, H, W), standardised; invalid pixels 0."""
+    """BGR uint8 (H, W, 3) -> float32 (3, H, W), standardised; invalid pixels 0. With
+    `multiple`, zero-padded at the bottom and right to multiples of it (as `pad_to_multiple`,
+    without a second copy)."""
     stats = stats or frame_stats(image, valid)
     inv = 1.0 / stats.std
-    out = np.empty((3, *image.shape[:2]), np.float32)
+    h, w = image.shape[:2]
+    ph, pw = -(-h // multiple) * multiple, -(-w // multiple) * multiple
+    padded = (np.zeros if (ph, pw) != (h, w) else np.empty)((3, ph, pw), np.float32)
+    out = padded[:, :h, :w]
     keep = None if valid is None else (valid > 0).astype(np.float32)
     # per-plane OpenCV arithmetic: ~20x faster than numpy broadcasting over (H, W, 3)
     for c, plane in enumerate(cv2.split(image)):
@@ -73,7 +79,7 @@ def normalise(
         )
         if keep is not None:
             cv2.multiply(out[c], keep, dst=out[c])
-    return out
+    return padded
 
 
 def pad_to_multiple(x: np.ndarray, multiple: int, minimum: tuple[int, int] = (0, 0)) -> np.ndarray:

@@ -96,7 +96,8 @@ class DefectModel:
         return DefectModel(session, card, max(1, int(threads)))
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        """Class probabilities (C, H/stride, W/stride) of a normalised input (3, H, W), tiled."""
+        """Class probabilities (C, H/stride, W/stride) of a normalised input (3, H, W), tiled;
+        an input padded to the card's multiple gives them for the padded size."""
         c = self.card
         h, w = x.shape[1:]
         xp = pad_to_multiple(x, c.input_multiple)
@@ -132,11 +133,13 @@ class DefectModel:
         m = self.card.px_per_mm
         img = to_model_scale(view, px_per_mm, m)
         val = to_model_scale(valid, px_per_mm, m, cv2.INTER_NEAREST)
-        probs = self.probabilities(normalise(img, val))
+        s = self.card.output_stride
+        x = normalise(img, val, multiple=self.card.input_multiple)  # padded once, here
+        h, w = (-(-n // s) for n in img.shape[:2])
+        probs = np.ascontiguousarray(self.probabilities(x)[:, :h, :w])
         cells = (
             cv2.resize(val, (probs.shape[2], probs.shape[1]), interpolation=cv2.INTER_NEAREST) > 0
         )
-        s = self.card.output_stride
         scale = 0.5 * (img.shape[1] / view.shape[1] + img.shape[0] / view.shape[0])
         findings = find_defects(
             probs, cells, s / m, s / scale, self.card.thresholds, self.verifiers, img, s
