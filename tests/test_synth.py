@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from labelspans import label_span_errors
 
 from qcstation.spec import load_spec
 from qcstation.synth import board
@@ -228,19 +229,7 @@ def test_mask_spans_agree_with_the_truth_edges(camera):
     )
     net = sample.net
     assert net.params.crossing == "knot" and net.params.opening_mm[0] < 15  # knots come close
-    view = View.of(camera, net)
-    op = measure_openings(net, crossings(net))
-    inside = inside_image(view.to_px(op.corners), camera.size)
-    errors = []
-    for i, j in zip(*np.nonzero(inside), strict=True):
-        y = op.corners[i, j, :, 1].mean()
-        xs = np.linspace(net.v.centre_at(j, y), net.v.centre_at(j + 1, y), 1500)
-        px = np.round(view.to_px(np.column_stack([xs, np.full_like(xs, y)]))).astype(int)
-        free = np.flatnonzero(sample.labels[px[:, 1], px[:, 0]] == 0)
-        left = net.v.centre_at(j, y) + net.v.half_at(j, y)
-        right = net.v.centre_at(j + 1, y) - net.v.half_at(j + 1, y)
-        errors.append(xs[free[-1]] - xs[free[0]] - (right - left))
-    errors = np.array(errors)
+    errors = label_span_errors(camera, sample)
     scale = 1 / camera.px_per_mm()
     assert len(errors) > 50
     assert abs(errors.mean()) < 0.1 * scale and np.abs(errors).max() < 1.5 * scale

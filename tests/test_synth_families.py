@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from labelspans import label_span_errors
 
 from qcstation.domain import Inspection, MeshStats, Stat
 from qcstation.evaluate import evaluate, format_table
@@ -27,10 +28,7 @@ from qcstation.synth.families import (
     get_family,
 )
 from qcstation.synth.materials import MATERIALS, texture
-from qcstation.synth.net import crossings
 from qcstation.synth.render import Plan
-from qcstation.synth.truth import inside_image, measure_openings
-from qcstation.synth.view import View
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = load_spec("specs/kr-coirnet-25.toml")
@@ -100,22 +98,7 @@ def test_truth_openings_are_the_yarn_body_spans(camera):
     # each counted opening equals the truth tables' edge-to-edge span (fuzz is no yarn body)
     sample = render_sample(camera, np.random.default_rng([4, 1]), SPEC, bench="light_table",
                            plan=Plan("clean"), family="golden-ply")  # fmt: skip
-    net = sample.net
-    view = View.of(camera, net)
-    op = measure_openings(net, crossings(net))
-    inside = inside_image(view.to_px(op.corners), camera.size)
-    errors = []
-    for i, j in zip(*np.nonzero(inside), strict=True):
-        y = op.corners[i, j, :, 1].mean()
-        xs = np.linspace(net.v.centre_at(j, y), net.v.centre_at(j + 1, y), 1500)
-        px = np.round(view.to_px(np.column_stack([xs, np.full_like(xs, y)]))).astype(int)
-        if px.min() < 0 or (px >= camera.size).any():  # thick yarn: a centre line off-image
-            continue
-        free = np.flatnonzero(sample.labels[px[:, 1], px[:, 0]] == 0)
-        left = net.v.centre_at(j, y) + net.v.half_at(j, y)
-        right = net.v.centre_at(j + 1, y) - net.v.half_at(j + 1, y)
-        errors.append(xs[free[-1]] - xs[free[0]] - (right - left))
-    errors = np.array(errors)
+    errors = label_span_errors(camera, sample)
     scale = 1 / camera.px_per_mm()
     assert len(errors) > 10
     assert abs(errors.mean()) < 0.15 * scale and np.abs(errors).max() < 1.5 * scale

@@ -7,18 +7,9 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from webutil import ROOT, Server, fill_store, load, login, open_store, write_settings
+from webutil import BAD_SPEC, ROOT, Server, fill_store, load, login, open_store, write_settings
 
 GOOD_SPEC = (ROOT / "specs/kr-coirnet-20.toml").read_bytes()
-BAD_SPEC = b"""[spec]
-name = "X"
-colour = "red"
-[mesh]
-opening_mm = [25.0, 25.0]
-tolerance_mm = -1
-max_opening_mm = 20.0
-min_strand_mm = 4.0
-"""
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +39,7 @@ def test_spec_upload_saves_a_valid_spec(site):
 
 def test_spec_upload_lists_each_bad_field(site):
     c = login(site["url"], "ada")
-    r = upload(c, BAD_SPEC, c.csrf)
+    r = upload(c, BAD_SPEC.encode(), c.csrf)
     assert r.status_code == 422
     errors = re.findall(r"<li><code>([^<]+)</code>", r.text)
     assert set(errors) == {"spec.colour", "mesh.tolerance_mm", "mesh.max_opening_mm", "defects"}

@@ -10,7 +10,7 @@ from dataclasses import replace
 import httpx
 import pytest
 from stationkit import drop, good_net, make_bench
-from webutil import ROOT, Server, api_token, fill_store, load, login, open_store
+from webutil import BAD_SPEC, ROOT, Server, api_token, fill_store, load, login, open_store
 
 from qcstation.calibration_io import load_calibration, save_calibration
 from qcstation.station.components import build_components
@@ -20,15 +20,6 @@ FOLDER = 'type = "folder"\npath = "incoming"\npoll_s = 0.1\nstable_s = 0.1'
 SPEC_20 = ROOT / "specs/kr-coirnet-20.toml"
 GAUGE = {"bias": (-0.42, -0.37), "spread": (0.21, 0.18), "repeat": (0.06, 0.05),
          "at": "2026-11-30T08:15:00+00:00"}
-BAD_SPEC = """[spec]
-name = "X"
-colour = "red"
-[mesh]
-opening_mm = [25.0, 25.0]
-tolerance_mm = -1
-max_opening_mm = 20.0
-min_strand_mm = 4.0
-"""
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from webutil import ROOT
@@ -9,7 +11,7 @@ from webutil import ROOT
 from qcstation.domain import Defect, MeshStats, Stat
 from qcstation.judge import judge
 from qcstation.spec import load_spec
-from qcstation.web.charts import control_chart_svg, histogram_chart, pareto_chart
+from qcstation.web.charts import FAIL, control_chart_svg, histogram_chart, pareto_chart
 from qcstation.web.i18n import Formatter, from_accept_language, translations
 from qcstation.web.lotdata import sampling_of
 from qcstation.web.reasons import plain_reason
@@ -115,6 +117,11 @@ def test_charts_are_svg_with_their_marks():
     assert svg.count('class="bar"') == 2 and svg.startswith("<svg")
     hist = histogram_chart([24.0, 25.0, 26.0], (22.0, 28.0), 35.0, "t", fmt)
     assert hist.count('class="limit"') == 2
+    assert 'class="bar out"' not in hist  # every net within the limits: no red bar
+    off = histogram_chart([24.0, 25.0, 29.5, 30.0], (22.0, 28.0), 35.0, "t", fmt)
+    assert off.count('class="bar out"') >= 1 and f'fill="{FAIL}"' in off
+    reds = re.findall(r'class="bar out"[^>]*><title>[^<]*: (\d+)</title>', str(off))
+    assert sum(int(n) for n in reds) == 2  # the two nets above 28 mm, and only they
     recs = [record(i, "pass", v) for i, v in enumerate([25.0, 24.0, 26.0, 25.5])]
     ctl = control_chart_svg(control_chart(recs), (22.0, 28.0), "t", fmt)
     assert ctl.count('class="point"') == 4 and "UCL" in ctl

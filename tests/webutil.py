@@ -23,6 +23,17 @@ from qcstation.web.auth import hash_password, new_token, token_sha256
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORDS = {"ina": "inspector-pass-1", "sam": "supervisor-pass-1", "ada": "admin-pass-123"}
 ROLE_OF = {"ina": "inspector", "sam": "supervisor", "ada": "admin"}
+# a spec wrong in four places: an unknown key, a negative tolerance, a largest opening below
+# the nominal one, no [defects.max_count]
+BAD_SPEC = """[spec]
+name = "X"
+colour = "red"
+[mesh]
+opening_mm = [25.0, 25.0]
+tolerance_mm = -1
+max_opening_mm = 20.0
+min_strand_mm = 4.0
+"""
 
 
 def write_settings(tmp: Path, source: str = 'type = "simulated"\nseed = 3\nfps = 10',

@@ -355,7 +355,9 @@ class Station:
             self._last_id, self._last_verdict = rid, inspection.verdict
             subscribers = list(self._subscribers)
         self.metrics.inspected(inspection.verdict, seconds)
-        self.preview.set_banner(f"{inspection.verdict.upper()}  net {net}", inspection.verdict)
+        # the live view is shared by readers of every language: the bar's colour and the net ID
+        # only; the verdict word is drawn by each reader's page in their language
+        self.preview.set_banner(net or "", inspection.verdict)
         if self.publisher is not None:
             self.publisher.publish_result({
                 "id": rid, "net": net, "lot": self.lot.name, "verdict": inspection.verdict,

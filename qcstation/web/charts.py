@@ -72,20 +72,27 @@ def pareto_chart(rows: list[tuple[str, int, float]], names: dict[str, str], titl
 
 def histogram_chart(values: list[float], limits: tuple[float, float] | None,
                     max_opening: float | None, title: str, fmt) -> Markup:
-    """Nets by mean opening (mm), with the spec's limits as red lines."""
+    """Nets by mean opening (mm), with the spec's limits as red lines; in each bar the nets
+    within the limits are green and those outside red (a bin may straddle a limit)."""
     if not values:
         return _svg([_text(W / 2, H / 2, title)], title)
     lo, hi = min(values), max(values)
     if limits:
         lo, hi = min(lo, limits[0] - 1), max(hi, limits[1] + 1)
     counts, edges = histogram(values, 12, lo, hi)
+    outside = [v for v in values if limits and not limits[0] <= v <= limits[1]]
+    out_counts = histogram(outside, 12, lo, hi)[0] if outside else [0] * len(counts)
     fx = _scale(lo, hi, L, W - R)
     fy = _scale(0, max(counts), H - B, T)
     body = _axes(0, max(counts), fy, lambda v: fmt.num(v, 0), counts=True)
-    for c, a, b in zip(counts, edges[:-1], edges[1:], strict=True):
-        body.append(f'<rect class="bar" x="{fx(a) + 1:.1f}" y="{fy(c):.1f}" '
-                    f'width="{fx(b) - fx(a) - 2:.1f}" height="{fy(0) - fy(c):.1f}" '
-                    f'fill="{PASS}"><title>{fmt.num(a)}–{fmt.num(b)} mm: {c}</title></rect>')
+    for c, c_out, a, b in zip(counts, out_counts, edges[:-1], edges[1:], strict=True):
+        for part, base, kind, fill in ((c - c_out, 0, "bar", PASS),
+                                       (c_out, c - c_out, "bar out", FAIL)):
+            if part or kind == "bar":
+                body.append(
+                    f'<rect class="{kind}" x="{fx(a) + 1:.1f}" y="{fy(base + part):.1f}" '
+                    f'width="{fx(b) - fx(a) - 2:.1f}" height="{fy(base) - fy(base + part):.1f}" '
+                    f'fill="{fill}"><title>{fmt.num(a)}–{fmt.num(b)} mm: {part}</title></rect>')
     for e in edges[::3]:
         body.append(_text(fx(e), H - B + 16, fmt.num(e)))
     for v in (limits or ()):
