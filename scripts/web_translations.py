@@ -39,8 +39,6 @@ ID = {
         "Jaring tidak bisa dibedakan dari meja: periksa lampu.",
     "The picture does not match the camera calibration: call the supervisor.":
         "Gambar tidak cocok dengan kalibrasi kamera: panggil supervisor.",
-    "Add users with: qcstation user add --config station.toml --role ROLE NAME":
-        "Tambah pengguna dengan: qcstation user add --config station.toml --role PERAN NAMA",
     "After": "Sesudah", "Allowed mean opening": "Rata-rata bukaan yang diizinkan",
     "Approved by": "Disetujui oleh", "Audit log": "Catatan audit",
     "Back to the start page": "Kembali ke halaman awal", "Before": "Sebelum", "Bench": "Meja",
@@ -137,7 +135,16 @@ ID = {
     "uploaded": "diunggah", "shipped": "bawaan", "Use this spec": "Pakai spesifikasi ini",
     "use it for the current lot": "pakai untuk lot saat ini", "spec changed": "spesifikasi diganti",
     "Until": "Sampai",
+    "Role": "Peran", "Password again": "Kata sandi lagi", "Add user": "Tambah pengguna",
+    "Give a user name of 1 to 100 characters without spaces.":
+        "Isi nama pengguna 1 sampai 100 karakter tanpa spasi.",
+    "Choose one of the roles.": "Pilih salah satu peran.",
+    "The password needs at least {n} characters.": "Kata sandi minimal {n} karakter.",
+    "The two passwords differ.": "Kedua kata sandi berbeda.",
+    "A user named {name} exists already.": "Pengguna bernama {name} sudah ada.",
+    "Added {role} {name}.": "{role} {name} ditambahkan.",
 }
+
 
 KO = {
     "uncertain": "불확실", "Pitch (strand centre to centre)": "간격 (망사 중심 간)",
@@ -160,8 +167,6 @@ KO = {
         "망과 작업대를 구별할 수 없습니다: 조명을 확인하십시오.",
     "The picture does not match the camera calibration: call the supervisor.":
         "사진이 카메라 보정과 맞지 않습니다: 감독자를 부르십시오.",
-    "Add users with: qcstation user add --config station.toml --role ROLE NAME":
-        "사용자 추가: qcstation user add --config station.toml --role 역할 이름",
     "After": "이후", "Allowed mean opening": "허용 평균 망목", "Approved by": "승인자",
     "Audit log": "감사 기록", "Back to the start page": "처음 화면으로", "Before": "이전",
     "Bench": "작업대", "Bias {bias} mm, checked {date}": "편차 {bias} mm, 점검 {date}",
@@ -243,4 +248,13 @@ KO = {
     "uploaded": "업로드됨", "shipped": "기본 제공", "Use this spec": "이 규격 사용",
     "use it for the current lot": "현재 로트에 사용", "spec changed": "규격 변경",
     "Until": "까지",
+    "Role": "역할", "Password again": "비밀번호 확인", "Add user": "사용자 추가",
+    "Give a user name of 1 to 100 characters without spaces.":
+        "공백 없이 1~100자의 사용자 이름을 입력하십시오.",
+    "Choose one of the roles.": "역할 중 하나를 선택하십시오.",
+    "The password needs at least {n} characters.": "비밀번호는 {n}자 이상이어야 합니다.",
+    "The two passwords differ.": "두 비밀번호가 다릅니다.",
+    "A user named {name} exists already.": "{name} 사용자가 이미 있습니다.",
+    "Added {role} {name}.": "{role} {name}을(를) 추가했습니다.",
 }
+

@@ -31,6 +31,7 @@ WRITE_ROUTES = {
     ("POST", "/inspections/{inspection_id}/review"): "supervisor",
     ("POST", "/settings/spec"): "admin",
     ("POST", "/settings/spec/use"): "admin",
+    ("POST", "/settings/users"): "admin",
     ("POST", "/api/station/spec"): "admin",
     ("POST", "/login"): None,
     ("POST", "/logout"): None,

@@ -180,3 +180,47 @@ def test_a_restarted_station_keeps_the_spec_an_admin_gave_the_lot(bench):
     assert (spec.name, sha) == ("KR-CN-20", hashlib.sha256(SPEC_20.read_bytes()).hexdigest())
     assert again.inspector.spec.name == "KR-CN-20"
     assert again.inspector.rect is not None
+
+
+def test_an_admin_adds_a_user_on_the_page_who_can_then_sign_in(bench):
+    store = bench["store"]
+    ada = login(bench["url"], "ada")
+    r = ada.post("/settings/users?lang=id", data={
+        "csrf_token": ada.csrf, "name": "wati", "role": "supervisor",
+        "password": "wati-pass-99", "again": "wati-pass-99"})
+    assert r.status_code == 200, r.text
+    assert "supervisor wati ditambahkan." in r.text.lower()
+    assert store.user("wati").role == "supervisor"
+    audit = store.audit(entity="user:wati")
+    assert [(a.action, a.who) for a in audit] == [("user.add", "ada")]
+    wati = login(bench["url"], "wati", "wati-pass-99")
+    assert wati.get("/review").status_code == 200  # a supervisor's page
+
+
+@pytest.mark.parametrize("form,field", [
+    ({"name": "has space", "role": "inspector"}, "name"),
+    ({"name": "", "role": "inspector"}, "name"),
+    ({"name": "ok-name", "role": "owner"}, "role"),
+    ({"name": "ok-name", "role": "inspector", "password": "short", "again": "short"}, "password"),
+    ({"name": "ok-name", "role": "inspector", "again": "other-pass-123"}, "again"),
+    ({"name": "ina", "role": "admin"}, "name"),  # exists: not made an admin
+])
+def test_a_refused_user_is_named_per_field_and_changes_nothing(bench, form, field):
+    store = bench["store"]
+    before = [(u.name, u.role) for u in store.users()], len(store.audit(limit=1000))
+    ada = login(bench["url"], "ada")
+    body = {"csrf_token": ada.csrf, "password": "good-pass-123", "again": "good-pass-123", **form}
+    r = ada.post("/settings/users?lang=en", data=body)
+    assert r.status_code == 422, r.text
+    assert set(re.findall(r'id="user-errors">\s*<li><code>([^<]+)</code>', r.text)) == {field}
+    assert ([(u.name, u.role) for u in store.users()], len(store.audit(limit=1000))) == before
+
+
+def test_only_an_admin_with_the_page_token_adds_users(bench):
+    store = bench["store"]
+    body = {"name": "mallory", "role": "admin", "password": "mallory-123", "again": "mallory-123"}
+    sam = login(bench["url"], "sam")
+    assert sam.post("/settings/users", data={"csrf_token": sam.csrf, **body}).status_code == 403
+    ada = login(bench["url"], "ada")
+    assert ada.post("/settings/users", data=body).status_code == 403  # no CSRF token
+    assert store.user("mallory") is None

@@ -13,6 +13,7 @@ from ...calibration_io import load_calibration
 from ...errors import CalibrationError, SpecError
 from ...spec import load_spec
 from ...store import StoreError
+from ..auth import ROLES, hash_password
 from ..deps import AdminUser, CsrfForm, StoreDep
 from ..i18n import Formatter, choose_lang, translations
 from ..render import render
@@ -61,6 +62,41 @@ def use_spec(request: Request, store: StoreDep, who: AdminUser,
     return _use(request, store, who, data, file, None)
 
 
+MIN_PASSWORD = 8  # characters, as `qcstation user add` asks
+
+
+@router.post("/settings/users", dependencies=[CsrfForm])
+def add_user(request: Request, store: StoreDep, who: AdminUser,
+             name: Annotated[str, Form(max_length=200)] = "",
+             role: Annotated[str, Form(max_length=40)] = "",
+             password: Annotated[str, Form(max_length=1000)] = "",
+             again: Annotated[str, Form(max_length=1000)] = ""):
+    """A new user of the web view (audited as `user.add` by the admin); nothing is stored when
+    a field is wrong."""
+    _ = translations(choose_lang(request)).gettext
+    errors = []
+    if not 1 <= len(name) <= 100 or not name.isprintable() or " " in name:
+        errors.append(("name", _("Give a user name of 1 to 100 characters without spaces.")))
+    if role not in ROLES:
+        errors.append(("role", _("Choose one of the roles.")))
+    if len(password) < MIN_PASSWORD:
+        errors.append(("password", _("The password needs at least {n} characters.").format(
+            n=MIN_PASSWORD)))
+    elif password != again:
+        errors.append(("again", _("The two passwords differ.")))
+    if not errors and store.user(name) is not None:
+        errors.append(("name", _("A user named {name} exists already.").format(name=name)))
+    if errors:
+        return _page(request, store, 422, user_errors=errors)
+    try:
+        store.add_user(name, role, hash_password(password), by=who.name)
+    except StoreError as e:  # another admin added the same name meanwhile
+        return _page(request, store, 409, user_errors=[("name", str(e))])
+    logger.info("%s added %s %s", who.name, role, name)
+    return _page(request, store, user_ok=_("Added {role} {name}.").format(role=_(role),
+                                                                          name=name))
+
+
 def _use(request: Request, store, who, data: bytes, file: str, ok: str | None):
     _ = translations(choose_lang(request)).gettext
     station = request.app.state.station
@@ -78,7 +114,8 @@ def _use(request: Request, store, who, data: bytes, file: str, ok: str | None):
     return _page(request, store, ok=" ".join(filter(None, (ok, done))))
 
 
-def _page(request: Request, store, status: int = 200, errors=None, ok=None):
+def _page(request: Request, store, status: int = 200, errors=None, ok=None, user_errors=None,
+          user_ok=None):
     settings = request.app.state.settings
     lang = choose_lang(request)
     _ = translations(lang).gettext
@@ -97,7 +134,8 @@ def _page(request: Request, store, status: int = 200, errors=None, ok=None):
                   running=request.app.state.station is not None,
                   calibration=_calibration_line(settings, _, fmt),
                   gauge=gauge_lines(gauge_check(station_calibration(request.app)), _, fmt),
-                  camera=settings.source.model_dump(mode="json"), users=store.users())
+                  camera=settings.source.model_dump(mode="json"), users=store.users(),
+                  roles=ROLES, user_errors=user_errors, user_ok=user_ok)
 
 
 def _calibration_line(settings, _, fmt) -> str:
