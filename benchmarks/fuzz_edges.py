@@ -15,10 +15,14 @@ relative to the truth's body edge (the same band average of the label map's yarn
 px of the bench view, + = into the opening.
 `bias DIR...`: per family and bench set-up, the mean-opening error (measured - truth, mm, both
 axes) of the mask's spans and of the spans moved to the steepest drop.
+`causes FAMILY...`: one clean net per bench set-up of each family (seed 5311), rendered four
+times: as drawn, without edge fuzz, without strand hairs (and long fibres), without both;
+the mean-opening error of the whole inspection (no defect model) for each.
 
     qcstation synth --out /tmp/m1 --n 16 --seed 5302 --family dark-hairy --masks --mix clean
     python benchmarks/fuzz_edges.py edges /tmp/m1
     python benchmarks/fuzz_edges.py bias /work/sets/rule/dark-hairy /work/sets/old/s7
+    python benchmarks/fuzz_edges.py causes dark-hairy golden-ply
 """
 
 from __future__ import annotations
@@ -188,16 +192,53 @@ def _kept(op, transpose: bool, pad: int, img: np.ndarray) -> np.ndarray:
     return (x0 - pad >= 0) & (x0 + bw + pad <= size)
 
 
+def causes(families: list[str]) -> None:
+    from dataclasses import replace
+
+    from qcstation.synth.dataset import camera_for
+    from qcstation.synth.families import draw_style, get_family
+    from qcstation.synth.render import Plan, render_sample
+
+    spec = load_spec(Path(__file__).resolve().parents[1] / "specs" / "kr-coirnet-25.toml")
+    camera = camera_for(5311, (1600, 1200), (3.2, 4.8))
+    insp = Inspector(spec, camera.calibration(), threads=1)
+    print("family bench fuzz/mm hair | as drawn, no fuzz, no hairs, neither (mm)")
+    for i, name in enumerate(families):
+        fam = get_family(name)
+        for j, bench in enumerate(dict.fromkeys(fam.benches)):
+            style = draw_style(np.random.default_rng([5311, i, j]), fam)
+            if style is None:  # classic draws no style: its hairs are not a setting
+                print(name, "has no drawn style (classic); left out")
+                break
+            h = style.hair
+            errs = []
+            for fuzz, hair in ((True, True), (False, True), (True, False), (False, False)):
+                s = replace(style, hair=replace(
+                    h, fuzz_per_mm=h.fuzz_per_mm if fuzz else 0.0,
+                    density=h.density if hair else 0.0, long_per_mm=h.long_per_mm if hair else 0.0))
+                sample = render_sample(camera, np.random.default_rng([5311, i, j]), spec,
+                                       bench=bench, plan=Plan("clean"), family=name, style=s)
+                r, _ = insp.inspect(sample.image, "net")
+                t = sample.truth["mesh"]
+                axes = ("opening_w_mm", "opening_h_mm")
+                errs.append(np.nan if r.mesh is None else 0.5 * sum(
+                    getattr(r.mesh, a).mean - t[a]["mean"] for a in axes))
+            print(name, bench, round(h.fuzz_per_mm, 1), round(h.density, 2), "|",
+                  " ".join(f"{e:+.2f}" for e in errs), flush=True)
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("what", choices=("edges", "bias"))
-    p.add_argument("dirs", type=Path, nargs="+")
+    p.add_argument("what", choices=("edges", "bias", "causes"))
+    p.add_argument("args", nargs="+", help="folders (edges, bias) or family names (causes)")
     a = p.parse_args(argv)
     if a.what == "edges":
-        for d in a.dirs:
-            edges(d)
+        for d in a.args:
+            edges(Path(d))
+    elif a.what == "bias":
+        bias([Path(d) for d in a.args])
     else:
-        bias(a.dirs)
+        causes(a.args)
     return 0
 
 
