@@ -387,8 +387,16 @@ def measure(op: Openings, px_per_mm: float, min_strand_mm: float,
     findings = ([f for f in merged
                  if not (seen and _gap_hidden(f.box, op, lat, seen, strand_px) >= HIDDEN_GAP)]
                 + irregular_findings(op, lat, single)
-                + thin_findings(seg.subset(~cut), min_strand_mm * s))
+                + thin_findings(seg.subset(~cut & ~_in_pairs(seg, joins)), min_strand_mm * s))
     return Measurement(_mesh_stats(op, regular, clear, s), regular, tuple(findings))
+
+
+def _in_pairs(seg: Segments, pairs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Segments whose two openings are one of `pairs` (a, b): strands found cut beside a tear
+    (frayed, with little body) are part of the tear, not thin strands."""
+    n = int(max(seg.a.max(initial=0), seg.b.max(initial=0), pairs[0].max(initial=0),
+                pairs[1].max(initial=0))) + 1
+    return np.isin(seg.a * n + seg.b, pairs[0] * n + pairs[1])
 
 
 def _inner_lines(box, lat: Lattice, strand_px: float
