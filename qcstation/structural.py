@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -33,6 +33,9 @@ TEAR_GAP = 0.8  # merged regions closer than this share of a strand width are on
 STACK_GAP = 1.5  # ... and pairs of merged openings side by side, one strand apart
 TORN_AREA_SLACK = 0.6  # merged openings: each cell's area at least 0.4 of an opening's
 MAX_SHARED_CELLS = 0.2  # a read with more clear regions sharing a mesh cell is unreliable
+BODY_SHARE = 0.85  # the core is the strands' body where it fills this share of the yarn across
+# a typical strand (median over the view); rule/* seed 5301: good reads 0.86-1.00, reads
+# whose core is broken up (bench scored as yarn, lit plies read as bench on wood) 0.44-0.81
 
 
 @dataclass(frozen=True)
@@ -387,8 +390,19 @@ def measure(op: Openings, px_per_mm: float, min_strand_mm: float,
     findings = ([f for f in merged
                  if not (seen and _gap_hidden(f.box, op, lat, seen, strand_px) >= HIDDEN_GAP)]
                 + irregular_findings(op, lat, single)
-                + thin_findings(seg.subset(~cut & ~_in_pairs(seg, joins)), min_strand_mm * s))
+                + thin_findings(_judged_by_body(seg.subset(~cut & ~_in_pairs(seg, joins))),
+                                min_strand_mm * s))
     return Measurement(_mesh_stats(op, regular, clear, s), regular, tuple(findings))
+
+
+def _judged_by_body(seg: Segments) -> Segments:
+    """The segments, their width judged by the core (the body) where the core fills most of
+    the yarn across a typical strand (BODY_SHARE), else by the yarn mask: where the core is
+    broken up all over the view it describes no strand's body."""
+    if seg.body_px is None or not len(seg.a):
+        return seg
+    share = float(np.median(seg.body_px / np.maximum(seg.width_px, 1.0)))
+    return seg if share >= BODY_SHARE else replace(seg, body_px=None)
 
 
 def _in_pairs(seg: Segments, pairs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
