@@ -226,12 +226,22 @@ def decide(score: np.ndarray, colour: np.ndarray | None, sep: Separation,
     elif colour is not None:  # grey and lighter than the yarn
         lighter = cv2.bitwise_and(cv2.compare(colour, GREY, cv2.CMP_EQ), _below(flat, FLAT_YARN))
         cv2.bitwise_and(yarn, cv2.bitwise_not(_ones(lighter)), dst=yarn)
-        lit_ply = _ones(cv2.compare(colour, YARN_COLOURED, cv2.CMP_EQ))
+        lit_ply = _beside(_ones(cv2.compare(colour, YARN_COLOURED, cv2.CMP_EQ)), yarn,
+                          GROOVE_MM * px_per_mm)
         cv2.bitwise_or(yarn, lit_ply, dst=yarn)
     if float(sep.weights.sum()) >= 0:  # yarn lighter than the bench: lit fibres look like it
         return yarn, None
     core = _ones(_above(flat, FLAT_BENCH + CORE_SHARE * gap))
     return yarn, core if lit_ply is None else cv2.bitwise_or(core, lit_ply, dst=core)
+
+
+def _beside(mask: np.ndarray, yarn: np.ndarray, reach_px: float) -> np.ndarray:
+    """`mask` (0/1) where it lies within `reach_px` of `yarn` (0/1), in place: a lit ply lies
+    between the grooves of its own strand, a patch of yarn-coloured bench far from any yarn
+    is no ply."""
+    k = max(3, int(round(2 * reach_px)) | 1)
+    near = cv2.dilate(yarn, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    return cv2.bitwise_and(mask, near, dst=mask)
 
 
 GREY, YARN_COLOURED = 1, 2  # classes of `colour_classes` (0: browner than the mixture)
