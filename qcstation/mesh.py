@@ -67,10 +67,17 @@ class Segments:
     min_px: np.ndarray  # the narrowest sample
     core_px: np.ndarray  # the narrowest sample of the yarn's core
     box: np.ndarray  # (M, 4) x, y, w, h in mesh-aligned pixels
+    body_px: np.ndarray | None = None  # median over the samples of the core; None: width_px
 
     def subset(self, keep: np.ndarray) -> Segments:
         return Segments(self.a[keep], self.b[keep], self.vertical[keep], self.width_px[keep],
-                        self.min_px[keep], self.core_px[keep], self.box[keep])
+                        self.min_px[keep], self.core_px[keep], self.box[keep],
+                        None if self.body_px is None else self.body_px[keep])
+
+    @property
+    def body(self) -> np.ndarray:
+        """The strand body's width (px): the core's median across, else the yarn's."""
+        return self.width_px if self.body_px is None else self.body_px
 
 
 def find_openings(open_mask: np.ndarray, valid: np.ndarray, px_per_mm: float,
@@ -281,13 +288,15 @@ def strand_segments(op: Openings, a: np.ndarray, b: np.ndarray, vertical: np.nda
     """Yarn counted across each strand between neighbours, at SEGMENT_SAMPLES places over the
     segment's central half: the window across less its clear pixels, one lookup in the clear
     mask's integral image per sample (the window lies between two openings, in view); and the
-    yarn's core counted likewise, where the openings carry its integral image."""
+    yarn's core counted likewise, where the openings carry its integral image (its narrowest
+    sample tells a cut, its median the width of the strand's body)."""
     t = (np.arange(SEGMENT_SAMPLES) + 0.5) / SEGMENT_SAMPLES * 0.5 + 0.25
     half = int(0.45 * pitch)
     core_sums = op.core_sums
     widths = np.zeros(len(a))
     narrowest = np.zeros(len(a))
     core_min = np.zeros(len(a))
+    core_median = np.zeros(len(a))
     boxes = np.zeros((len(a), 4))
     h, w = op.clear_sums.shape[0] - 1, op.clear_sums.shape[1] - 1
     for is_v in (True, False):
@@ -311,14 +320,15 @@ def strand_segments(op: Openings, a: np.ndarray, b: np.ndarray, vertical: np.nda
         counts = (last - first) - _line_sums(op.clear_sums, along, first, last, is_v)
         widths[s] = np.median(counts, axis=1)
         narrowest[s] = counts.min(axis=1)
-        core_min[s] = (counts if core_sums is None
-                       else _line_sums(core_sums, along, first, last, is_v)).min(axis=1)
+        core = counts if core_sums is None else _line_sums(core_sums, along, first, last, is_v)
+        core_min[s] = core.min(axis=1)
+        core_median[s] = np.median(core, axis=1)
         ext = widths[s]
         if is_v:
             boxes[s] = np.stack([mid - ext / 2, lo, ext, hi - lo], 1)
         else:
             boxes[s] = np.stack([lo, mid - ext / 2, hi - lo, ext], 1)
-    return Segments(a, b, vertical, widths, narrowest, core_min, boxes)
+    return Segments(a, b, vertical, widths, narrowest, core_min, boxes, core_median)
 
 
 def _line_sums(sums: np.ndarray, along: np.ndarray, first: np.ndarray, last: np.ndarray,

@@ -205,15 +205,15 @@ class Inspector:
             return cv2.warpAffine(img, to_mesh, size, flags=flags)
 
         score = turn(segment.score_u8(t.rect, t.sep), cv2.INTER_LINEAR)
-        grey = segment.grey_mask(t.rect, t.sep)
+        colour = segment.colour_classes(t.rect, t.sep)
         small_turn = to_mesh.copy()
         small_turn[:, 2] /= t.f
         local = cv2.warpAffine(t.local_small, small_turn,
                                (-(-size[0] // t.f), -(-size[1] // t.f)),
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         flat = segment.flat_u8(score, t.sep, local)
-        yarn, core = segment.decide(score, None if grey is None else turn(grey), t.sep, local, s,
-                                    flat)
+        yarn, core = segment.decide(score, None if colour is None else turn(colour), t.sep,
+                                    local, s, flat)
         yarn &= valid > 0
         # Hairs and frayed fibres go before grooves are bridged, so fibres lying along a
         # strand's edge or along a cut are not joined into strand.

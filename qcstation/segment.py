@@ -18,7 +18,10 @@ No polarity or fixed threshold is assumed:
    pixel as grey as the bench and lighter than the yarn is bench, whatever its brightness;
    on a dark table the flank of a strand turned away from the light is nearly as dark as the
    bench but keeps the yarn's colour, so a pixel as brown as the yarn and a little lighter
-   than the bench (FLANK_SHARE) is yarn.
+   than the bench (FLANK_SHARE) is yarn; on a light table a bright highlight on a ply of
+   twisted yarn is as light as the bench (or lighter) but keeps the yarn's colour, so a pixel
+   most of the way to the yarn's colour (YARN_COLOUR_SHARE) is yarn, and part of its core:
+   colour, not brightness, tells a lit ply from the bench beside it.
 """
 
 from __future__ import annotations
@@ -47,6 +50,9 @@ MIN_CHROMA_GAP = 0.06  # yarn must be this much browner than the bench to judge 
 FRONT_LIT_MIN = 0.2  # front-lit yarn reflects at least this share of a light bench's light
 FLANK_SHARE = 0.16  # on a dark bench, brown pixels this share above the bench level are yarn
 CORE_SHARE = 0.7  # on a light bench, a strand body is this dark somewhere across, everywhere
+YARN_COLOUR_SHARE = 0.5  # on a light bench, pixels this share of the way from the mixture's
+# colour to the yarn's are yarn however light (golden-ply highlights: 0.6-0.9 of the way, bench
+# below 0, strand edges 0-0.5; chosen on rule/golden-ply and rule/wide, seed 5301)
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class Separation:
     raw_gap: float  # distance between the cluster means before flattening (> 0)
     contrast: float  # distance between the cluster means in units of their pooled std
     chroma: float | None = None  # grey: (R - B) / (R + G + B + CHROMA_FLOOR) below this
+    yarn_chroma: float | None = None  # the yarn's median of the same ratio
     dark_bench: bool = False  # the colour test is for a dark bench (brown = yarn)
 
 
@@ -149,7 +156,7 @@ def _with_chroma(sep: Separation, xr: np.ndarray) -> Separation:
     rb = xr[:, 2] - xr[:, 0]
     mix_rb = 0.5 * (np.median(rb[is_yarn]) + np.median(rb[~is_yarn]))
     return replace(sep, chroma=float(mix_rb / (0.5 * (bench + yarn) + CHROMA_FLOOR)),
-                   dark_bench=bool(front_lit_on_dark))
+                   yarn_chroma=q_yarn, dark_bench=bool(front_lit_on_dark))
 
 
 def _scale(sep: Separation) -> float:
@@ -196,36 +203,67 @@ def flat_u8(score: np.ndarray, sep: Separation, local_small: np.ndarray) -> np.n
     return np.clip(raw, 0, 255).astype(np.uint8)
 
 
-def decide(score: np.ndarray, grey: np.ndarray | None, sep: Separation,
+def decide(score: np.ndarray, colour: np.ndarray | None, sep: Separation,
            local_small: np.ndarray, px_per_mm: float, flat: np.ndarray | None = None
            ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Yarn mask (uint8 1 = yarn) by steps 4-6 above, from the score and the grey test; and
-    the yarn's core. On a light bench (or a backlit panel) the core is where the score is
-    CORE_SHARE of the way to the yarn's level: a strand body is that dark somewhere across it
-    all along, pale loose fibres bridging a cut are not. On a dark bench, fibres lit from the
-    front look like yarn: no core is given (None), the yarn mask stands for it."""
+    """Yarn mask (uint8 1 = yarn) by steps 4-6 above, from the score and the colour classes
+    (`colour_classes`); and the yarn's core. On a light bench (or a backlit panel) the core is
+    where the score is CORE_SHARE of the way to the yarn's level: a strand body is that dark
+    somewhere across it all along, pale loose fibres bridging a cut are not; a lit ply keeps
+    the yarn's colour (YARN_COLOURED) and is core too, else the highlights running across a
+    twisted strand would cut its core. On a dark bench, fibres lit from the front look like
+    yarn: no core is given (None), the yarn mask stands for it."""
     flat = flat_u8(score, sep, local_small) if flat is None else flat
     gap = FLAT_YARN - FLAT_BENCH
     yarn = _local_steps(flat, FLAT_BENCH + BENCH_STRICT * gap, STEP_MIN * gap,
                         FLAT_BENCH + BENCH_SHARE * gap, px_per_mm)
-    if grey is not None and sep.dark_bench:
+    lit_ply = None
+    if colour is not None and sep.dark_bench:
         # as brown as the yarn and not as dark as the bench: a flank turned from the light
-        flank = cv2.bitwise_and(cv2.compare(grey, 0, cv2.CMP_EQ),
+        flank = cv2.bitwise_and(cv2.compare(colour, GREY, cv2.CMP_NE),
                                 _above(flat, FLAT_BENCH + FLANK_SHARE * gap))
         cv2.bitwise_or(yarn, _ones(flank), dst=yarn)
-    elif grey is not None:  # grey and lighter than the yarn
-        lighter = cv2.bitwise_and(cv2.compare(grey, 0, cv2.CMP_GT), _below(flat, FLAT_YARN))
+    elif colour is not None:  # grey and lighter than the yarn
+        lighter = cv2.bitwise_and(cv2.compare(colour, GREY, cv2.CMP_EQ), _below(flat, FLAT_YARN))
         cv2.bitwise_and(yarn, cv2.bitwise_not(_ones(lighter)), dst=yarn)
+        lit_ply = _beside(_ones(cv2.compare(colour, YARN_COLOURED, cv2.CMP_EQ)), yarn,
+                          GROOVE_MM * px_per_mm)
+        cv2.bitwise_or(yarn, lit_ply, dst=yarn)
     if float(sep.weights.sum()) >= 0:  # yarn lighter than the bench: lit fibres look like it
         return yarn, None
-    return yarn, _ones(_above(flat, FLAT_BENCH + CORE_SHARE * gap))
+    core = _ones(_above(flat, FLAT_BENCH + CORE_SHARE * gap))
+    return yarn, core if lit_ply is None else cv2.bitwise_or(core, lit_ply, dst=core)
 
 
-def grey_mask(bgr: np.ndarray, sep: Separation) -> np.ndarray | None:
-    """uint8 1 where (R - B) < t (R + G + B + CHROMA_FLOOR), or None without a colour test."""
+def _beside(mask: np.ndarray, yarn: np.ndarray, reach_px: float) -> np.ndarray:
+    """`mask` (0/1) where it lies within `reach_px` of `yarn` (0/1), in place: a lit ply lies
+    between the grooves of its own strand, a patch of yarn-coloured bench far from any yarn
+    is no ply."""
+    k = max(3, int(round(2 * reach_px)) | 1)
+    near = cv2.dilate(yarn, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    return cv2.bitwise_and(mask, near, dst=mask)
+
+
+GREY, YARN_COLOURED = 1, 2  # classes of `colour_classes` (0: browner than the mixture)
+
+
+def colour_classes(bgr: np.ndarray, sep: Separation) -> np.ndarray | None:
+    """uint8 GREY where (R - B) < t (R + G + B + CHROMA_FLOOR) with t the colour of a
+    half-yarn, half-bench mixture (sep.chroma); YARN_COLOURED where the same ratio is at least
+    YARN_COLOUR_SHARE of the way from t to the yarn's own (sep.yarn_chroma); else 0. None
+    without a colour test."""
     if sep.chroma is None:
         return None
-    t = sep.chroma
+    out = _chroma_below(bgr, sep.chroma)
+    if sep.yarn_chroma is not None and sep.yarn_chroma > sep.chroma:
+        t = sep.chroma + YARN_COLOUR_SHARE * (sep.yarn_chroma - sep.chroma)
+        coloured = cv2.compare(_chroma_below(bgr, t), 0, cv2.CMP_EQ)
+        out[coloured > 0] = YARN_COLOURED
+    return out
+
+
+def _chroma_below(bgr: np.ndarray, t: float) -> np.ndarray:
+    """uint8 1 where (R - B) < t (R + G + B + CHROMA_FLOOR), else 0."""
     m = np.array([[-(1 + t), -t, 1 - t, -t * CHROMA_FLOOR]], np.float32) * 4.0
     m[0, 3] += 128.0
     q = cv2.transform(bgr, m)
