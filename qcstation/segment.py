@@ -55,6 +55,9 @@ LATTICE_KEEP = 0.4  # opening share of the plain fit that is kept: good reads 0.
 # broken by wood or concrete 0.02-0.33 (rule sets, seed 5301)
 YARN_AREA = (0.15, 0.8)  # share of a net's view that is yarn: 4.8 mm strands at 37 mm pitch
 # cover 0.24, 12 mm at 30 mm 0.64, a fine out-of-spec net (7 mm at 19 mm) 0.6
+LATTICE_GAIN = 0.1  # the smoothed fit replaces the plain one when its opening share is this much
+# higher: a hairy net on a plain bench gains 0.02 (its hairs smooth into yarn), benches broken
+# by wood or concrete 0.17-0.5 (rule sets, seed 5301)
 FIT_SAMPLES = 5000  # pixels the smoothed view's clusters are fitted on
 COARSE_IN_MM = 1.0  # on a textured bench the pixel decides only this deep inside the yarn of
 COARSE_OUT_MM = 2.0  # the smoothed fit and this far outside it (its edges are within ~1 px)
@@ -225,7 +228,7 @@ def fit_separation(small: np.ndarray, valid: np.ndarray,
             coarse = cv2.morphologyEx(coarse, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
             coarse = cv2.bitwise_and(coarse, (valid > 0).astype(np.uint8))
             coarse_share = _opening_share(coarse, valid)
-            if coarse_share > share:
+            if coarse_share > share + LATTICE_GAIN:
                 sep = replace(textured, lattice=coarse_share, textured=True)
                 xr, high = xs, coarse
     return _with_chroma(sep, xr), high
