@@ -222,7 +222,9 @@ class Inspector:
             coarse = cv2.warpAffine(t.coarse_small * 255, small_turn, local.shape[::-1][:2],
                                     flags=cv2.INTER_NEAREST)
             coarse = cv2.resize(coarse, size, interpolation=cv2.INTER_LINEAR)
-            yarn = segment.within_coarse(yarn, (coarse > 127).astype(np.uint8), s)
+            coarse = (coarse > 127).astype(np.uint8)
+            yarn = segment.within_coarse(yarn, coarse, s)
+            core = None if core is None else segment.within_coarse(core, coarse, s)
         # Hairs and frayed fibres go before grooves are bridged, so fibres lying along a
         # strand's edge or along a cut are not joined into strand.
         yarn = segment.bridge_grooves(segment.remove_hairs(yarn, s), s)

@@ -50,6 +50,8 @@ CORE_SHARE = 0.7  # on a light bench, a strand body is this dark somewhere acros
 FIT_SMOOTH_MM = 1.5  # blur (sigma) before fitting: bench grain, sand, weave (1-3 mm) average out
 FIT_CLUSTERS = 4  # colour clusters split into yarn and bench: lit body, shaded flank, 2 bench tones
 OPENING_MM = (6.0, 60.0)  # a clear region this wide and high may be an opening
+OPENING_SPREAD = 1.6  # ... and is within this factor of the typical one's area (two merged
+# openings, or an opening cut by grain, are not)
 OPENING_FILL = 0.4  # ... if it fills this share of its box (a square turned 45 deg fills 0.5)
 LATTICE_KEEP = 0.4  # opening share of the plain fit that is kept: good reads 0.43-0.69, reads
 # broken by wood or concrete 0.02-0.33 (rule sets, seed 5301)
@@ -130,7 +132,11 @@ def _opening_share(yarn: np.ndarray, valid: np.ndarray, px_per_mm: float = FIT_P
     area = stats[1:, cv2.CC_STAT_AREA]
     lo, hi = np.array(OPENING_MM) * px_per_mm
     shaped = (np.minimum(w, h) >= lo) & (np.maximum(w, h) <= hi) & (area >= OPENING_FILL * w * h)
-    return float(area[shaped].sum()) / max(1, cv2.countNonZero(valid))
+    if not shaped.any():
+        return 0.0
+    typical = np.median(area[shaped])
+    alike = shaped & (area >= typical / OPENING_SPREAD) & (area <= typical * OPENING_SPREAD)
+    return float(area[alike].sum()) / max(1, cv2.countNonZero(valid))
 
 
 def _nearest(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
