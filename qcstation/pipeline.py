@@ -29,8 +29,7 @@ from .spec import Spec
 logger = logging.getLogger(__name__)
 
 MIN_SEPARATION = 2.5  # yarn/background cluster distance in pooled std; below it there is no net
-MIN_LATTICE = 0.3  # ... unless this share of the view lies in openings of the yarn's lattice
-# (segment.Separation.lattice: nets 0.4-0.7; blank benches 0.01-0.15; rule sets, seed 5301)
+MIN_LATTICE = segment.LATTICE_SEEN  # ... unless this share of the view lies in alike openings
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,9 @@ LATTICE_KEEP = 0.4  # opening share of the plain fit that is kept: good reads 0.
 # broken by wood or concrete 0.02-0.33 (rule sets, seed 5301)
 YARN_AREA = (0.15, 0.8)  # share of a net's view that is yarn: 4.8 mm strands at 37 mm pitch
 # cover 0.24, 12 mm at 30 mm 0.64, a fine out-of-spec net (7 mm at 19 mm) 0.6
+LATTICE_SEEN = 0.25  # a view with this share in alike openings shows a lattice: nets on wood or
+# concrete read by the smoothed fit 0.26-0.6, blank benches 0.01-0.15 (rule sets, seed 5301); a
+# fouled real net smoothed 0.15 (tests/test_real_nets.py), its plain fit stays
 LATTICE_GAIN = 0.1  # the smoothed fit replaces the plain one when its opening share is this much
 # higher: a hairy net on a plain bench gains 0.02 (its hairs smooth into yarn), benches broken
 # by wood or concrete 0.17-0.5 (rule sets, seed 5301)
@@ -74,7 +77,7 @@ class Separation:
     bench_level: float  # flattened score of the bench class
     raw_mid: float  # w . BGR midway between the clusters before flattening
     raw_gap: float  # distance between the cluster means before flattening (> 0)
-    contrast: float  # distance between the cluster means in units of their pooled std
+    contrast: float  # distance between the plain fit's cluster means in their pooled std
     chroma: float | None = None  # grey: (R - B) / (R + G + B + CHROMA_FLOOR) below this
     dark_bench: bool = False  # the colour test is for a dark bench (brown = yarn)
     lattice: float = 0.0  # share of the fitting view in opening-sized clear regions of its yarn
@@ -234,8 +237,10 @@ def fit_separation(small: np.ndarray, valid: np.ndarray,
             coarse = cv2.morphologyEx(coarse, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
             coarse = cv2.bitwise_and(coarse, (valid > 0).astype(np.uint8))
             coarse_share = _opening_share(coarse, valid)
-            if coarse_share > share + LATTICE_GAIN:
-                sep = replace(textured, lattice=coarse_share, textured=True)
+            if coarse_share > max(share + LATTICE_GAIN, LATTICE_SEEN):
+                # the plain clusters' contrast stays: the evidence of two populations
+                sep = replace(textured, contrast=sep.contrast, lattice=coarse_share,
+                              textured=True)
                 xr, high = xs, coarse
     return _with_chroma(sep, xr), high
 
