@@ -6,7 +6,12 @@ No polarity or fixed threshold is assumed:
 2. two clusters (k-means) are found in flattened (B, G, R) on a subsample, and the direction
    that best separates them (Fisher/LDA) becomes a one-channel yarn score; shadows on a
    front-lit table are neutral in colour, so LDA weights colour over brightness there;
-3. the yarn cluster is the one that forms a connected lattice; openings form many blobs;
+3. the yarn cluster is the one that forms a connected lattice; openings form many blobs.
+   On a textured bench (wood grain and planks, concrete blotches) the two clusters split the
+   bench's texture and enclose few alike openings; then the view smoothed to the strand's
+   scale is clustered into four, the split of them that encloses the most alike openings is
+   the yarn, and that coarse mask decides yarn away from its edges (`within_coarse`): a
+   person sees the net by its lattice, whatever the bench's texture;
 4. where both bench and yarn show within EDGE_MM of a pixel, the pixel is yarn when its score is
    above the middle of the local step (between the smoothed minimum and maximum around it):
    the middle of a blurred edge, whatever the levels on either side (a front-lit strand has
@@ -53,8 +58,8 @@ OPENING_MM = (6.0, 60.0)  # a clear region this wide and high may be an opening
 OPENING_SPREAD = 1.6  # ... and is within this factor of the typical one's area (two merged
 # openings, or an opening cut by grain, are not)
 OPENING_FILL = 0.4  # ... if it fills this share of its box (a square turned 45 deg fills 0.5)
-LATTICE_KEEP = 0.4  # opening share of the plain fit that is kept: good reads 0.43-0.69, reads
-# broken by wood or concrete 0.02-0.33 (rule sets, seed 5301)
+LATTICE_KEEP = 0.4  # opening share of the plain fit kept without trying the smoothed fit: good
+# reads mostly 0.4-0.69 (seed 7 >= 0.44), reads broken by wood or concrete 0.02-0.17 (rule sets)
 YARN_AREA = (0.15, 0.8)  # share of a net's view that is yarn: 4.8 mm strands at 37 mm pitch
 # cover 0.24, 12 mm at 30 mm 0.64, a fine out-of-spec net (7 mm at 19 mm) 0.6
 LATTICE_SEEN = 0.25  # a view with this share in alike openings shows a lattice: nets on wood or
