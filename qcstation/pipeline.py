@@ -29,6 +29,7 @@ from .spec import Spec
 logger = logging.getLogger(__name__)
 
 MIN_SEPARATION = 2.5  # yarn/background cluster distance in pooled std; below it there is no net
+MIN_LATTICE = segment.LATTICE_SEEN  # ... unless this share of the view lies in alike openings
 
 
 @dataclass(frozen=True)
@@ -189,12 +190,13 @@ class Inspector:
         valid_small = np.ascontiguousarray(self.rect.valid[::f, ::f])
         local_small = segment.local_brightness(small, s / f)
         sep, yarn_small = segment.fit_separation(small, valid_small, local_small)
-        if sep.contrast < MIN_SEPARATION:
+        if sep.contrast < MIN_SEPARATION and sep.lattice < MIN_LATTICE:
             raise ImageError("no net in view (yarn and bench cannot be told apart)")
         angle = segment.mesh_angle(yarn_small, valid_small)
         to_mesh, size = _rotation(self.rect.size, angle)
         valid = cv2.warpAffine(self.rect.valid, to_mesh, size, flags=cv2.INTER_NEAREST)
-        return _Turned(rect, valid, to_mesh, sep, local_small, f)
+        return _Turned(rect, valid, to_mesh, sep, local_small, f,
+                       yarn_small if sep.textured else None)
 
     def _segmented(self, t: _Turned) -> BenchView:
         """Yarn, openings and the yarn's core, turned onto the mesh axes."""
@@ -215,6 +217,13 @@ class Inspector:
         yarn, core = segment.decide(score, None if colour is None else turn(colour), t.sep,
                                     local, s, flat)
         yarn &= valid > 0
+        if t.coarse_small is not None:  # a textured bench: the coarse mask decides off its edges
+            coarse = cv2.warpAffine(t.coarse_small * 255, small_turn, local.shape[::-1][:2],
+                                    flags=cv2.INTER_NEAREST)
+            coarse = cv2.resize(coarse, size, interpolation=cv2.INTER_LINEAR)
+            coarse = (coarse > 127).astype(np.uint8)
+            yarn = segment.within_coarse(yarn, coarse, s)
+            core = None if core is None else segment.within_coarse(core, coarse, s)
         # Hairs and frayed fibres go before grooves are bridged, so fibres lying along a
         # strand's edge or along a cut are not joined into strand.
         yarn = segment.bridge_grooves(segment.remove_hairs(yarn, s), s)
@@ -233,6 +242,7 @@ class _Turned:
     sep: segment.Separation
     local_small: np.ndarray  # local brightness of every f-th rectified pixel (float32)
     f: int
+    coarse_small: np.ndarray | None = None  # uint8 0/1 yarn of the smoothed fit (textured bench)
 
 
 def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,

@@ -6,7 +6,12 @@ No polarity or fixed threshold is assumed:
 2. two clusters (k-means) are found in flattened (B, G, R) on a subsample, and the direction
    that best separates them (Fisher/LDA) becomes a one-channel yarn score; shadows on a
    front-lit table are neutral in colour, so LDA weights colour over brightness there;
-3. the yarn cluster is the one that forms a connected lattice; openings form many blobs;
+3. the yarn cluster is the one that forms a connected lattice; openings form many blobs.
+   On a textured bench (wood grain and planks, concrete blotches) the two clusters split the
+   bench's texture and enclose few alike openings; then the view smoothed to the strand's
+   scale is clustered into four, the split of them that encloses the most alike openings is
+   the yarn, and that coarse mask decides yarn away from its edges (`within_coarse`): a
+   person sees the net by its lattice, whatever the bench's texture;
 4. where both bench and yarn show within EDGE_MM of a pixel, the pixel is yarn when its score is
    above the middle of the local step (between the smoothed minimum and maximum around it):
    the middle of a blurred edge, whatever the levels on either side (a front-lit strand has
@@ -53,6 +58,25 @@ CORE_SHARE = 0.7  # on a light bench, a strand body is this dark somewhere acros
 YARN_COLOUR_SHARE = 0.5  # on a light bench, pixels this share of the way from the mixture's
 # colour to the yarn's are yarn however light (golden-ply highlights: 0.6-0.9 of the way, bench
 # below 0, strand edges 0-0.5; chosen on rule/golden-ply and rule/wide, seed 5301)
+FIT_SMOOTH_MM = 1.5  # blur (sigma) before fitting: bench grain, sand, weave (1-3 mm) average out
+FIT_CLUSTERS = 4  # colour clusters split into yarn and bench: lit body, shaded flank, 2 bench tones
+OPENING_MM = (6.0, 60.0)  # a clear region this wide and high may be an opening
+OPENING_SPREAD = 1.6  # ... and is within this factor of the typical one's area (two merged
+# openings, or an opening cut by grain, are not)
+OPENING_FILL = 0.4  # ... if it fills this share of its box (a square turned 45 deg fills 0.5)
+LATTICE_KEEP = 0.4  # opening share of the plain fit kept without trying the smoothed fit: good
+# reads mostly 0.4-0.69 (seed 7 >= 0.44), reads broken by wood or concrete 0.02-0.17 (rule sets)
+YARN_AREA = (0.15, 0.8)  # share of a net's view that is yarn: 4.8 mm strands at 37 mm pitch
+# cover 0.24, 12 mm at 30 mm 0.64, a fine out-of-spec net (7 mm at 19 mm) 0.6
+LATTICE_SEEN = 0.25  # a view with this share in alike openings shows a lattice: nets on wood or
+# concrete read by the smoothed fit 0.26-0.6, blank benches 0.01-0.15 (rule sets, seed 5301); a
+# fouled real net smoothed 0.15 (tests/test_real_nets.py), its plain fit stays
+LATTICE_GAIN = 0.1  # the smoothed fit replaces the plain one when its opening share is this much
+# higher: a hairy net on a plain bench gains 0.02 (its hairs smooth into yarn), benches broken
+# by wood or concrete 0.17-0.5 (rule sets, seed 5301)
+FIT_SAMPLES = 5000  # pixels the smoothed view's clusters are fitted on
+COARSE_IN_MM = 1.0  # on a textured bench the pixel decides only this deep inside the yarn of
+COARSE_OUT_MM = 2.0  # the smoothed fit and this far outside it (its edges are within ~1 px)
 
 
 @dataclass(frozen=True)
@@ -64,10 +88,12 @@ class Separation:
     bench_level: float  # flattened score of the bench class
     raw_mid: float  # w . BGR midway between the clusters before flattening
     raw_gap: float  # distance between the cluster means before flattening (> 0)
-    contrast: float  # distance between the cluster means in units of their pooled std
+    contrast: float  # distance between the plain fit's cluster means in their pooled std
     chroma: float | None = None  # grey: (R - B) / (R + G + B + CHROMA_FLOOR) below this
     yarn_chroma: float | None = None  # the yarn's median of the same ratio
     dark_bench: bool = False  # the colour test is for a dark bench (brown = yarn)
+    lattice: float = 0.0  # share of the fitting view in opening-sized clear regions of its yarn
+    textured: bool = False  # fitted on the smoothed view: the bench's texture reads as yarn
 
 
 def local_brightness(bgr: np.ndarray, px_per_mm: float) -> np.ndarray:
@@ -105,6 +131,34 @@ def _fisher(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float, float
     return w, float(sa.mean()), float(sb.mean()), float((sb.mean() - sa.mean()) / pooled)
 
 
+def _opening_share(yarn: np.ndarray, valid: np.ndarray, px_per_mm: float = FIT_PX_PER_MM
+                   ) -> float:
+    """Share of the valid view (at `px_per_mm`) that lies in clear regions shaped like an
+    opening (at least OPENING_MM[0] across both ways, at most OPENING_MM[1], filling
+    OPENING_FILL of their box), after closing gaps of up to GROOVE_MM in the yarn (dark twist
+    grooves do not cut a strand): high only where `yarn` is a lattice around openings. Bench
+    texture read as yarn cuts the openings into specks and slivers; yarn read as bench merges
+    them into a few large regions."""
+    k = max(3, int(round(GROOVE_MM * px_per_mm)) | 1)
+    closed = cv2.morphologyEx(yarn, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    clear = cv2.bitwise_and(cv2.compare(closed, 0, cv2.CMP_EQ), valid)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(clear, connectivity=4)
+    w, h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    area = stats[1:, cv2.CC_STAT_AREA]
+    lo, hi = np.array(OPENING_MM) * px_per_mm
+    shaped = (np.minimum(w, h) >= lo) & (np.maximum(w, h) <= hi) & (area >= OPENING_FILL * w * h)
+    if not shaped.any():
+        return 0.0
+    typical = np.median(area[shaped])
+    alike = shaped & (area >= typical / OPENING_SPREAD) & (area <= typical * OPENING_SPREAD)
+    return float(area[alike].sum()) / max(1, cv2.countNonZero(valid))
+
+
+def _nearest(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Index (uint8) of the nearest centre of every row of `x`."""
+    return (x @ centres.T - 0.5 * (centres * centres).sum(1)).argmax(1).astype(np.uint8)
+
+
 def _blob_count(mask: np.ndarray) -> int:
     """Blobs of 3+ pixels, counted at half the fitting scale (they are openings of >= 10 mm),
     after closing gaps of up to GROOVE_MM (at FIT_PX_PER_MM) so that dark twist grooves do
@@ -115,10 +169,56 @@ def _blob_count(mask: np.ndarray) -> int:
     return int((np.bincount(labels.ravel(), minlength=n)[1:] >= 3).sum())
 
 
+def _lattice_grouping(feat: np.ndarray, valid: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Yarn (1) / bench (0) labels of the sampled pixels `pos` (all 0 if no split fits): the
+    colour clusters of the smoothed fitting view are split into two groups every way, and the
+    split whose yarn side encloses the most opening-sized clear regions wins. A textured bench
+    (wood planks, concrete blotches) takes clusters of its own, and a strand its lit body and
+    its shaded flanks: two clusters cannot fit both, and which side is the yarn is decided by
+    the lattice, whatever the colours."""
+    x = feat.reshape(-1, 3)
+    cv2.setRNGSeed(7)
+    crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_MAX_ITER, 20, 0.1)
+    _, _, centres = cv2.kmeans(x[pos[:FIT_SAMPLES]], FIT_CLUSTERS, None, crit, 1,
+                               cv2.KMEANS_PP_CENTERS)
+    # the splits are compared at half the fitting scale (openings >= 6 mm are 3+ px there)
+    half_valid = np.ascontiguousarray(valid[::2, ::2])
+    half = np.ascontiguousarray(feat[::2, ::2]).reshape(-1, 3)
+    cluster = _nearest(half, centres).reshape(half_valid.shape)
+    area = np.bincount(cluster[half_valid > 0], minlength=FIT_CLUSTERS) / max(
+        1, cv2.countNonZero(half_valid))
+    best, best_share = np.zeros(256, np.uint8), -1.0
+    for subset in range(1, (1 << FIT_CLUSTERS) - 1):  # every split, each side as the yarn
+        lut = np.zeros(256, np.uint8)
+        lut[:FIT_CLUSTERS] = [(subset >> c) & 1 for c in range(FIT_CLUSTERS)]
+        if not YARN_AREA[0] <= area @ lut[:FIT_CLUSTERS] <= YARN_AREA[1]:
+            continue
+        share = _opening_share(cv2.LUT(cluster, lut), half_valid, FIT_PX_PER_MM / 2)
+        if share > best_share:
+            best, best_share = lut, share
+    return best[_nearest(x[pos], centres)].astype(np.int32)
+
+
+def _separation(x: np.ndarray, xr: np.ndarray, labels: np.ndarray) -> Separation:
+    """The Fisher separation of the labelled samples (flattened `x`, raw `xr`), class 1 high."""
+    w, ma, mb, contrast = _fisher(x, labels)
+    r = xr @ w
+    ra, rb = r[labels == 0].mean(), r[labels == 1].mean()
+    return Separation(w.astype(np.float32), float(0.5 * (ma + mb)), ma, float(0.5 * (ra + rb)),
+                      float(max(rb - ra, 1.0)), contrast)
+
+
 def fit_separation(small: np.ndarray, valid: np.ndarray,
                    local: np.ndarray) -> tuple[Separation, np.ndarray]:
     """Learn the yarn score of this frame from a small bench view and its local brightness;
-    also returns the yarn mask (uint8 0/1) of the small view."""
+    also returns the yarn mask (uint8 0/1) of the small view.
+
+    First two clusters of the pixels' flattened colours (steps 2-3). On a plain bench that
+    reads as a lattice (LATTICE_KEEP). On a textured bench (wood grain and planks, concrete
+    blotches) the two clusters split the texture instead; then the view smoothed at
+    FIT_SMOOTH_MM is clustered again (_lattice_grouping): texture finer than a strand averages
+    out there while a strand keeps its colour, so the direction weighs what tells yarn from
+    bench at the strand's scale. The fit whose yarn encloses more openings is kept."""
     pos = np.flatnonzero(valid.ravel())
     if len(pos) < 100:
         return Separation(np.ones(3, np.float32), 0.0, -1.0, 0.0, 1.0, 0.0), valid * 0
@@ -127,16 +227,33 @@ def fit_separation(small: np.ndarray, valid: np.ndarray,
     xr = small.reshape(-1, 3)[pos].astype(np.float32)
     x = xr * (100.0 / local.ravel()[pos])[:, None]
     labels = _kmeans2(x)
-    w, ma, mb, contrast = _fisher(x, labels)  # class 1 scores higher along w
-    r = xr @ w
-    ra, rb = r[labels == 0].mean(), r[labels == 1].mean()
-    sep = Separation(w.astype(np.float32), float(0.5 * (ma + mb)), ma, float(0.5 * (ra + rb)),
-                     float(max(rb - ra, 1.0)), contrast)
+    sep = _separation(x, xr, labels)
     high = yarn_mask(small, sep, local) & (valid > 0)
     low = ((high == 0) & (valid > 0)).astype(np.uint8)
     if _blob_count(high) > _blob_count(low):  # yarn is one lattice, openings many blobs
-        sep = Separation(-sep.weights, -sep.threshold, -mb, -sep.raw_mid, sep.raw_gap, contrast)
+        sep = Separation(-sep.weights, -sep.threshold, sep.bench_level - 2 * sep.threshold,
+                         -sep.raw_mid, sep.raw_gap, sep.contrast)
         high = low
+    share = _opening_share(high, valid)
+    sep = replace(sep, lattice=share)
+    if share < LATTICE_KEEP:
+        smooth = cv2.GaussianBlur(small.astype(np.float32), (0, 0),
+                                  FIT_SMOOTH_MM * FIT_PX_PER_MM)
+        feat = smooth * (100.0 / local)[..., None]
+        labels = _lattice_grouping(feat, valid, pos)
+        if 0 < labels.sum() < len(labels):
+            xs = smooth.reshape(-1, 3)[pos]
+            textured = _separation(feat.reshape(-1, 3)[pos], xs, labels)
+            coarse = yarn_mask(np.clip(smooth, 0, 255).astype(np.uint8), textured, local)
+            k = max(3, int(round(GROOVE_MM * FIT_PX_PER_MM)) | 1)  # twist grooves: yarn
+            coarse = cv2.morphologyEx(coarse, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+            coarse = cv2.bitwise_and(coarse, (valid > 0).astype(np.uint8))
+            coarse_share = _opening_share(coarse, valid)
+            if coarse_share > max(share + LATTICE_GAIN, LATTICE_SEEN):
+                # the plain clusters' contrast stays: the evidence of two populations
+                sep = replace(textured, contrast=sep.contrast, lattice=coarse_share,
+                              textured=True)
+                xr, high = xs, coarse
     return _with_chroma(sep, xr), high
 
 
@@ -299,6 +416,19 @@ def _local_steps(flat: np.ndarray, strict: float, step_min: float, low: float,
     out = _above(flat, low)
     cv2.copyTo(step, at_edge, out)
     return _ones(out)
+
+
+def within_coarse(yarn: np.ndarray, coarse: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """On a textured bench, the yarn mask decided pixel by pixel only near the edges of the
+    coarse yarn mask (the smoothed fit's, uint8 0/1 at the same scale): deeper inside it is yarn
+    (dark twist grooves crossing a strand do not cut it), further outside it is bench (grain
+    and blotches do not make yarn in the openings); the edges keep their full-scale place."""
+    def disc(mm: float) -> np.ndarray:
+        k = 2 * max(1, int(round(mm * px_per_mm))) + 1
+        return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    inner = cv2.erode(coarse, disc(COARSE_IN_MM))
+    outer = cv2.dilate(coarse, disc(COARSE_OUT_MM))
+    return cv2.bitwise_or(cv2.bitwise_and(yarn, outer), inner)
 
 
 def mesh_angle(yarn_small: np.ndarray, valid: np.ndarray) -> float:
