@@ -121,7 +121,7 @@ class Inspector:
                              f"calibration is for {w}x{h} px; use the calibration of this camera")
         check_usable(image)
         colour = has_colour(image)  # the defect model tells foreign matter by its colour
-        bv, op, seen = self._look(image, colour)
+        bv, op, seen, colour = self._look(image, colour)
         m = structural.measure(op, bv.px_per_mm, self.spec.mesh.min_strand_mm, seen, bv.flat)
         m = replace(m, stats=m.stats.less_bias(*self.cal.opening_bias_mm))
         findings = list(m.findings) + (seen.findings if seen else [])
@@ -142,12 +142,14 @@ class Inspector:
         return insp, Analysis(bv, op, m.regular, tuple(findings))
 
     def _look(self, image: np.ndarray, colour: bool
-              ) -> tuple[BenchView, meshmod.Openings, structural.Appearance | None]:
+              ) -> tuple[BenchView, meshmod.Openings, structural.Appearance | None, bool]:
         """The bench view, its openings and what the defect model sees in the same view; the
         model runs on a second thread beside the segmentation (onnxruntime and OpenCV release
         the GIL), unless the inspection is bounded to one thread; OpenCV keeps to one thread
         meanwhile (the model's threads have the other core)."""
         t = self._turned(image)
+        # a silhouette on a backlit panel holds no colour in a colour photo either: judged
+        colour = colour or t.sep.silhouette
         beside = self.model is not None and colour and threadlimit.limit() != 1
         with (threadlimit.helper_pool() as pool,
               threadlimit.opencv_single() if beside else nullcontext()):
@@ -159,7 +161,7 @@ class Inspector:
                 raise ImageError(
                     f"only {len(op)} measurable openings in view, the spec needs at least "
                     f"{self.spec.mesh.min_openings}; lay more of the net flat under the camera")
-            return bv, op, None if seen is None else seen.result()
+            return bv, op, None if seen is None else seen.result(), colour
 
     def appearance(self, bv: BenchView) -> structural.Appearance:
         """The defect model on the bench view, its findings in the bench view's pixels."""

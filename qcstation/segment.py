@@ -94,6 +94,7 @@ class Separation:
     dark_bench: bool = False  # the colour test is for a dark bench (brown = yarn)
     lattice: float = 0.0  # share of the fitting view in opening-sized clear regions of its yarn
     textured: bool = False  # fitted on the smoothed view: the bench's texture reads as yarn
+    silhouette: bool = False  # dark yarn on a bright panel: a backlit view, colourless by nature
 
 
 def local_brightness(bgr: np.ndarray, px_per_mm: float) -> np.ndarray:
@@ -254,7 +255,16 @@ def fit_separation(small: np.ndarray, valid: np.ndarray,
                 sep = replace(textured, contrast=sep.contrast, lattice=coarse_share,
                               textured=True)
                 xr, high = xs, coarse
-    return _with_chroma(sep, xr), high
+    return _with_chroma(replace(sep, silhouette=_is_silhouette(sep, xr)), xr), high
+
+
+def _is_silhouette(sep: Separation, xr: np.ndarray) -> bool:
+    """Yarn reflecting less than FRONT_LIT_MIN of the bench's light: lit from behind."""
+    is_yarn = xr @ sep.weights > sep.raw_mid
+    if is_yarn.sum() < 50 or (~is_yarn).sum() < 50:
+        return False
+    bench, yarn = np.median(xr[~is_yarn].sum(1)), np.median(xr[is_yarn].sum(1))
+    return bool(yarn < FRONT_LIT_MIN * bench)
 
 
 def _with_chroma(sep: Separation, xr: np.ndarray) -> Separation:

@@ -174,3 +174,18 @@ def test_grayscale_photo_of_a_failing_net_never_passes(rendered):
     result, _ = inspector.inspect(grey(nets[2][0]), "g")
     assert result.verdict == "error" and "no colour" in result.error
     assert any(d.type == "hole" for d in result.defects)
+
+
+def test_a_colourless_silhouette_on_a_backlit_panel_is_judged():
+    """Dark yarn in front of a light panel holds no colour in a colour photo either (rendered
+    dark-hairy nets on the panel: under 0.1 % of pixels 4 grey levels apart); it was refused
+    as 'a grayscale photo'. A backlit net judged in grey gets the colour photo's verdict."""
+    camera = camera_for(7, (1600, 1200), (3.2, 4.8))
+    s = render_sample(camera, np.random.default_rng([7, 2012]), SPEC, bench="backlit",
+                      plan=Plan("clean"))
+    assert s.truth["verdict"] == "pass"
+    inspector = Inspector(SPEC, camera.calibration())
+    colour, _ = inspector.inspect(s.image, "c")
+    result, _ = inspector.inspect(grey(s.image), "g")
+    assert colour.verdict == result.verdict == "pass", result.reasons
+    assert abs(result.mesh.opening_w_mm.mean - colour.mesh.opening_w_mm.mean) < 0.1
