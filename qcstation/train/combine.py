@@ -97,8 +97,11 @@ def combined_card(base: ModelCard, donor: ModelCard, cls: str, name: str, data: 
             "rescale": "base probabilities of the other classes x (1 - donor's) / "
                        f"max(1 - base's, {MIN_REST})",
         },
-        "base_training": base.training,
+        "base_training": base.training,  # how each network was made and checked
+        "donor_training": donor.training,
     }
+    if cls in donor.training.get("verify", {}):  # how the class's verifier was chosen
+        training["verify"] = {cls: donor.training["verify"][cls]}
     return replace(base, name=name, sha256=sha256_of(data), thresholds=th,
                    verify=verify, params=base.params + donor.params, training=training,
                    evaluation={})
