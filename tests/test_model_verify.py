@@ -8,6 +8,7 @@ from qcstation.model.card import CLASSES, DEFECT_CLASSES, Thresholds
 from qcstation.model.regions import find_defects
 from qcstation.model.verify import (
     FEATURES,
+    THICK_PX,
     Verifier,
     cell_colours,
     expand,
@@ -83,6 +84,20 @@ def test_a_browner_darker_blob_differs_in_brightness_and_hue():
     assert f["dark_share"] == pytest.approx(1.0) and f["thick_dark_share"] > 0.8
     assert f["dark_d_red_green"] == pytest.approx(f["d_red_green"], abs=1e-3)
     assert f["dark_d_chroma"] > 0.2
+
+
+def test_a_region_in_the_padding_cells_past_the_view_has_no_pixel_features():
+    # the cell grid covers the input padded to the network's multiple, so it can reach past
+    # the view; a one-cell candidate there (seen in verify fits) has no pixels to measure
+    p, view, disc = oil_disc()
+    p[STAIN, 20, 59], p[YARN, 20, 59] = 0.8, 0.2  # in the last cell column
+    narrow = view[:, : 59 * 4 - THICK_PX - 1]  # the view ends before that cell and its margin
+    _, x = features(p, narrow)
+    dark = FEATURES.index("dark_share")
+    assert x.shape == (2, len(FEATURES))
+    assert np.all(x[1, dark:] == 0)  # the padding region: cell features only
+    _, whole = features(p, view)
+    assert np.allclose(x[0], whole[0])  # the stain inside the view is measured as before
 
 
 def test_a_dark_groove_keeps_the_hue_and_is_thin():

@@ -237,6 +237,8 @@ def _dark_features(view, labels, stats, ring, stride) -> np.ndarray:
         x, y, w, h = stats[i, :4] * stride
         x0, y0 = max(x - pad, 0), max(y - pad, 0)
         px = view[y0:y + h + pad, x0:x + w + pad].astype(np.float32)
+        if px.size == 0:  # a region of the padding cells past the view's edge: no pixels
+            continue
         mine = np.zeros(px.shape[:2], bool)
         cells = np.kron(labels[y // stride:(y + h) // stride, x // stride:(x + w) // stride] == i,
                         block).astype(bool)
