@@ -74,6 +74,9 @@ LATTICE_SEEN = 0.25  # a view with this share in alike openings shows a lattice:
 LATTICE_GAIN = 0.1  # the smoothed fit replaces the plain one when its opening share is this much
 # higher: a hairy net on a plain bench gains 0.02 (its hairs smooth into yarn), benches broken
 # by wood or concrete 0.17-0.5 (rule sets, seed 5301)
+PERIOD_SIGMA_MM = 8.0  # the band-pass keeps what varies faster than this blur: a quarter of the
+# pitch (30-37 mm for 25 mm openings and 5-12 mm yarn) passes the lattice, planks stay out
+# (chosen on the rule sets' wood photos, seed 5301; 6 and 12 mm: see docs/geometry.md)
 FIT_SAMPLES = 5000  # pixels the smoothed view's clusters are fitted on
 COARSE_IN_MM = 1.0  # on a textured bench the pixel decides only this deep inside the yarn of
 COARSE_OUT_MM = 2.0  # the smoothed fit and this far outside it (its edges are within ~1 px)
@@ -199,6 +202,37 @@ def _lattice_grouping(feat: np.ndarray, valid: np.ndarray, pos: np.ndarray) -> n
     return best[_nearest(x[pos], centres)].astype(np.int32)
 
 
+def _periodic_grouping(feat: np.ndarray, valid: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Yarn (1) / bench (0) labels of the sampled pixels `pos` from the mesh's period: the
+    smoothed fitting view is band-passed around the lattice's pitch (its blur at
+    PERIOD_SIGMA_MM taken off), and each colour direction that varies most at that scale for
+    its variation at the bench's scale (planks, light; the generalized eigenvectors of the two
+    covariances) is cut at the local mean, each side as the yarn; the cut that encloses the most
+    opening-sized clear regions wins. When the yarn is nearly the colour of the bench (coir on
+    wood) no cluster of colours is the yarn, but along some colour direction the yarn still
+    repeats at the mesh's pitch and the bench's grain and planks do not."""
+    half = np.ascontiguousarray(feat[::2, ::2])  # compared at half the fitting scale, as above
+    half_valid = np.ascontiguousarray(valid[::2, ::2])
+    low = cv2.GaussianBlur(half, (0, 0), PERIOD_SIGMA_MM * FIT_PX_PER_MM / 2)
+    band = cv2.subtract(half, low)
+    keep = half_valid > 0
+    if keep.sum() < 100:
+        return np.zeros(len(pos), np.int32)
+    c_band = np.cov(band[keep], rowvar=False)
+    c_bench = np.cov(low[keep], rowvar=False) + np.eye(3) * 1e-3
+    _, directions = np.linalg.eig(np.linalg.solve(c_bench + c_band, c_band))
+    scores = band.reshape(-1, 3) @ np.real(directions).astype(np.float32)
+    best, best_share = None, -1.0
+    for i in range(3):
+        for sign in (1.0, -1.0):
+            yarn = ((sign * scores[:, i]).reshape(keep.shape) > 0) & keep
+            share = _opening_share(yarn.astype(np.uint8), half_valid, FIT_PX_PER_MM / 2)
+            if share > best_share:
+                best, best_share = yarn, share
+    row, col = np.divmod(pos, feat.shape[1])
+    return best[row // 2, col // 2].astype(np.int32)
+
+
 def _separation(x: np.ndarray, xr: np.ndarray, labels: np.ndarray) -> Separation:
     """The Fisher separation of the labelled samples (flattened `x`, raw `xr`), class 1 high."""
     w, ma, mb, contrast = _fisher(x, labels)
@@ -240,20 +274,26 @@ def fit_separation(small: np.ndarray, valid: np.ndarray,
         smooth = cv2.GaussianBlur(small.astype(np.float32), (0, 0),
                                   FIT_SMOOTH_MM * FIT_PX_PER_MM)
         feat = smooth * (100.0 / local)[..., None]
-        labels = _lattice_grouping(feat, valid, pos)
-        if 0 < labels.sum() < len(labels):
-            xs = smooth.reshape(-1, 3)[pos]
+        xs = smooth.reshape(-1, 3)[pos]
+        best_share, best = max(share + LATTICE_GAIN, LATTICE_SEEN), None
+        for grouping in (_lattice_grouping, _periodic_grouping):  # the period: a last resort
+            if best is not None:
+                break
+            labels = grouping(feat, valid, pos)
+            if not 0 < labels.sum() < len(labels):
+                continue
             textured = _separation(feat.reshape(-1, 3)[pos], xs, labels)
             coarse = yarn_mask(np.clip(smooth, 0, 255).astype(np.uint8), textured, local)
             k = max(3, int(round(GROOVE_MM * FIT_PX_PER_MM)) | 1)  # twist grooves: yarn
             coarse = cv2.morphologyEx(coarse, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
             coarse = cv2.bitwise_and(coarse, (valid > 0).astype(np.uint8))
             coarse_share = _opening_share(coarse, valid)
-            if coarse_share > max(share + LATTICE_GAIN, LATTICE_SEEN):
-                # the plain clusters' contrast stays: the evidence of two populations
-                sep = replace(textured, contrast=sep.contrast, lattice=coarse_share,
-                              textured=True)
-                xr, high = xs, coarse
+            if coarse_share > best_share:
+                best_share, best = coarse_share, (textured, coarse)
+        if best is not None:
+            # the plain clusters' contrast stays: the evidence of two populations
+            sep = replace(best[0], contrast=sep.contrast, lattice=best_share, textured=True)
+            xr, high = xs, best[1]
     return _with_chroma(sep, xr), high
 
 
