@@ -74,9 +74,10 @@ LATTICE_SEEN = 0.25  # a view with this share in alike openings shows a lattice:
 LATTICE_GAIN = 0.1  # the smoothed fit replaces the plain one when its opening share is this much
 # higher: a hairy net on a plain bench gains 0.02 (its hairs smooth into yarn), benches broken
 # by wood or concrete 0.17-0.5 (rule sets, seed 5301)
-PERIOD_SIGMA_MM = 8.0  # the band-pass keeps what varies faster than this blur: a quarter of the
-# pitch (30-37 mm for 25 mm openings and 5-12 mm yarn) passes the lattice, planks stay out
-# (chosen on the rule sets' wood photos, seed 5301; 6 and 12 mm: see docs/geometry.md)
+PERIOD_SIGMA_MM = 12.0  # the band-pass keeps what varies faster than this blur: a third of
+# the pitch (30-37 mm for 25 mm openings and 5-12 mm yarn) passes the lattice, planks and light
+# stay out. Rule sets' wood (seed 5301) read alike at 6-16 mm; fresh wood renders (seeds
+# 5340-5349): 12 and 16 read 2 more nets than 8 (see docs/geometry.md)
 FIT_SAMPLES = 5000  # pixels the smoothed view's clusters are fitted on
 COARSE_IN_MM = 1.0  # on a textured bench the pixel decides only this deep inside the yarn of
 COARSE_OUT_MM = 2.0  # the smoothed fit and this far outside it (its edges are within ~1 px)
