@@ -11,7 +11,10 @@ No polarity or fixed threshold is assumed:
    bench's texture and enclose few alike openings; then the view smoothed to the strand's
    scale is clustered into four, the split of them that encloses the most alike openings is
    the yarn, and that coarse mask decides yarn away from its edges (`within_coarse`): a
-   person sees the net by its lattice, whatever the bench's texture;
+   person sees the net by its lattice, whatever the bench's texture. Where no split of the
+   four forms a lattice (yarn nearly the bench's colour), the view band-passed around the
+   mesh's pitch is cut along the colour direction that repeats most at that pitch
+   (`_periodic_grouping`): a bench's grain, planks and blotches are not periodic at 30-37 mm;
 4. where both bench and yarn show within EDGE_MM of a pixel, the pixel is yarn when its score is
    above the middle of the local step (between the smoothed minimum and maximum around it):
    the middle of a blurred edge, whatever the levels on either side (a front-lit strand has
