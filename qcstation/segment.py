@@ -223,7 +223,7 @@ def _periodic_grouping(feat: np.ndarray, valid: np.ndarray, pos: np.ndarray) -> 
     if keep.sum() < 100:
         return np.zeros(len(pos), np.int32)
     c_band = np.cov(band[keep], rowvar=False)
-    c_bench = np.cov(low[keep], rowvar=False) + np.eye(3) * 1e-3
+    c_bench = np.cov(low[keep], rowvar=False) + np.eye(3) * 1e-3  # never singular
     _, directions = np.linalg.eig(np.linalg.solve(c_bench + c_band, c_band))
     scores = band.reshape(-1, 3) @ np.real(directions).astype(np.float32)
     best, best_share = None, -1.0
@@ -256,7 +256,9 @@ def fit_separation(small: np.ndarray, valid: np.ndarray,
     blotches) the two clusters split the texture instead; then the view smoothed at
     FIT_SMOOTH_MM is clustered again (_lattice_grouping): texture finer than a strand averages
     out there while a strand keeps its colour, so the direction weighs what tells yarn from
-    bench at the strand's scale. The fit whose yarn encloses more openings is kept."""
+    bench at the strand's scale. Where no split of those clusters is a lattice either (yarn
+    nearly the bench's colour), the mesh's period labels the samples (_periodic_grouping).
+    The smoothed fit is kept only where its yarn encloses clearly more openings."""
     pos = np.flatnonzero(valid.ravel())
     if len(pos) < 100:
         return Separation(np.ones(3, np.float32), 0.0, -1.0, 0.0, 1.0, 0.0), valid * 0
@@ -279,26 +281,33 @@ def fit_separation(small: np.ndarray, valid: np.ndarray,
                                   FIT_SMOOTH_MM * FIT_PX_PER_MM)
         feat = smooth * (100.0 / local)[..., None]
         xs = smooth.reshape(-1, 3)[pos]
-        best_share, best = max(share + LATTICE_GAIN, LATTICE_SEEN), None
-        for grouping in (_lattice_grouping, _periodic_grouping):  # the period: a last resort
-            if best is not None:
-                break
-            labels = grouping(feat, valid, pos)
-            if not 0 < labels.sum() < len(labels):
-                continue
-            textured = _separation(feat.reshape(-1, 3)[pos], xs, labels)
-            coarse = yarn_mask(np.clip(smooth, 0, 255).astype(np.uint8), textured, local)
-            k = max(3, int(round(GROOVE_MM * FIT_PX_PER_MM)) | 1)  # twist grooves: yarn
-            coarse = cv2.morphologyEx(coarse, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
-            coarse = cv2.bitwise_and(coarse, (valid > 0).astype(np.uint8))
-            coarse_share = _opening_share(coarse, valid)
-            if coarse_share > best_share:
-                best_share, best = coarse_share, (textured, coarse)
-        if best is not None:
+        needed = max(share + LATTICE_GAIN, LATTICE_SEEN)
+        read = _coarse_read(_lattice_grouping(feat, valid, pos), feat, smooth, valid, local, pos)
+        if read is None or read[0] <= needed:  # no split of the colour clusters is a lattice
+            read = _coarse_read(_periodic_grouping(feat, valid, pos), feat, smooth, valid,
+                                local, pos)
+        if read is not None and read[0] > needed:
+            coarse_share, textured, coarse = read
             # the plain clusters' contrast stays: the evidence of two populations
-            sep = replace(best[0], contrast=sep.contrast, lattice=best_share, textured=True)
-            xr, high = xs, best[1]
+            sep = replace(textured, contrast=sep.contrast, lattice=coarse_share, textured=True)
+            xr, high = xs, coarse
     return _with_chroma(sep, xr), high
+
+
+def _coarse_read(labels: np.ndarray, feat: np.ndarray, smooth: np.ndarray, valid: np.ndarray,
+                 local: np.ndarray, pos: np.ndarray
+                 ) -> tuple[float, Separation, np.ndarray] | None:
+    """The smoothed view's yarn read from yarn / bench labels of the samples `pos`: its opening
+    share, the Fisher separation of the labels and the coarse yarn mask (midway threshold on
+    the smoothed view, twist grooves closed). None when the labels hold one class only."""
+    if not 0 < labels.sum() < len(labels):
+        return None
+    sep = _separation(feat.reshape(-1, 3)[pos], smooth.reshape(-1, 3)[pos], labels)
+    coarse = yarn_mask(np.clip(smooth, 0, 255).astype(np.uint8), sep, local)
+    k = max(3, int(round(GROOVE_MM * FIT_PX_PER_MM)) | 1)  # twist grooves: yarn
+    coarse = cv2.morphologyEx(coarse, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    coarse = cv2.bitwise_and(coarse, (valid > 0).astype(np.uint8))
+    return _opening_share(coarse, valid), sep, coarse
 
 
 def _with_chroma(sep: Separation, xr: np.ndarray) -> Separation:
