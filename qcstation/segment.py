@@ -11,7 +11,10 @@ No polarity or fixed threshold is assumed:
    bench's texture and enclose few alike openings; then the view smoothed to the strand's
    scale is clustered into four, the split of them that encloses the most alike openings is
    the yarn, and that coarse mask decides yarn away from its edges (`within_coarse`): a
-   person sees the net by its lattice, whatever the bench's texture;
+   person sees the net by its lattice, whatever the bench's texture. Where no split of the
+   four forms a lattice (yarn nearly the bench's colour), the view band-passed around the
+   mesh's pitch is cut along the colour direction that repeats most at that pitch
+   (`_periodic_grouping`): a bench's grain, planks and blotches are not periodic at 30-37 mm;
 4. where both bench and yarn show within EDGE_MM of a pixel, the pixel is yarn when its score is
    above the middle of the local step (between the smoothed minimum and maximum around it):
    the middle of a blurred edge, whatever the levels on either side (a front-lit strand has
@@ -74,6 +77,10 @@ LATTICE_SEEN = 0.25  # a view with this share in alike openings shows a lattice:
 LATTICE_GAIN = 0.1  # the smoothed fit replaces the plain one when its opening share is this much
 # higher: a hairy net on a plain bench gains 0.02 (its hairs smooth into yarn), benches broken
 # by wood or concrete 0.17-0.5 (rule sets, seed 5301)
+PERIOD_SIGMA_MM = 12.0  # the band-pass keeps what varies faster than this blur: a third of
+# the pitch (30-37 mm for 25 mm openings and 5-12 mm yarn) passes the lattice, planks and light
+# stay out. Rule sets' wood (seed 5301) read alike at 6-16 mm; fresh wood renders (seeds
+# 5340-5349): 12 and 16 read 2 more nets than 8 (see docs/geometry.md)
 FIT_SAMPLES = 5000  # pixels the smoothed view's clusters are fitted on
 COARSE_IN_MM = 1.0  # on a textured bench the pixel decides only this deep inside the yarn of
 COARSE_OUT_MM = 2.0  # the smoothed fit and this far outside it (its edges are within ~1 px)
@@ -200,6 +207,37 @@ def _lattice_grouping(feat: np.ndarray, valid: np.ndarray, pos: np.ndarray) -> n
     return best[_nearest(x[pos], centres)].astype(np.int32)
 
 
+def _periodic_grouping(feat: np.ndarray, valid: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Yarn (1) / bench (0) labels of the sampled pixels `pos` from the mesh's period: the
+    smoothed fitting view is band-passed around the lattice's pitch (its blur at
+    PERIOD_SIGMA_MM taken off), and each colour direction that varies most at that scale for
+    its variation at the bench's scale (planks, light; the generalized eigenvectors of the two
+    covariances) is cut at the local mean, each side as the yarn; the cut that encloses the most
+    opening-sized clear regions wins. When the yarn is nearly the colour of the bench (coir on
+    wood) no cluster of colours is the yarn, but along some colour direction the yarn still
+    repeats at the mesh's pitch and the bench's grain and planks do not."""
+    half = np.ascontiguousarray(feat[::2, ::2])  # compared at half the fitting scale, as above
+    half_valid = np.ascontiguousarray(valid[::2, ::2])
+    low = cv2.GaussianBlur(half, (0, 0), PERIOD_SIGMA_MM * FIT_PX_PER_MM / 2)
+    band = cv2.subtract(half, low)
+    keep = half_valid > 0
+    if keep.sum() < 100:
+        return np.zeros(len(pos), np.int32)
+    c_band = np.cov(band[keep], rowvar=False)
+    c_bench = np.cov(low[keep], rowvar=False) + np.eye(3) * 1e-3  # never singular
+    _, directions = np.linalg.eig(np.linalg.solve(c_bench + c_band, c_band))
+    scores = band.reshape(-1, 3) @ np.real(directions).astype(np.float32)
+    best, best_share = None, -1.0
+    for i in range(3):
+        for sign in (1.0, -1.0):
+            yarn = ((sign * scores[:, i]).reshape(keep.shape) > 0) & keep
+            share = _opening_share(yarn.astype(np.uint8), half_valid, FIT_PX_PER_MM / 2)
+            if share > best_share:
+                best, best_share = yarn, share
+    row, col = np.divmod(pos, feat.shape[1])
+    return best[row // 2, col // 2].astype(np.int32)
+
+
 def _separation(x: np.ndarray, xr: np.ndarray, labels: np.ndarray) -> Separation:
     """The Fisher separation of the labelled samples (flattened `x`, raw `xr`), class 1 high."""
     w, ma, mb, contrast = _fisher(x, labels)
@@ -219,7 +257,9 @@ def fit_separation(small: np.ndarray, valid: np.ndarray,
     blotches) the two clusters split the texture instead; then the view smoothed at
     FIT_SMOOTH_MM is clustered again (_lattice_grouping): texture finer than a strand averages
     out there while a strand keeps its colour, so the direction weighs what tells yarn from
-    bench at the strand's scale. The fit whose yarn encloses more openings is kept."""
+    bench at the strand's scale. Where no split of those clusters is a lattice either (yarn
+    nearly the bench's colour), the mesh's period labels the samples (_periodic_grouping).
+    The smoothed fit is kept only where its yarn encloses clearly more openings."""
     pos = np.flatnonzero(valid.ravel())
     if len(pos) < 100:
         return Separation(np.ones(3, np.float32), 0.0, -1.0, 0.0, 1.0, 0.0), valid * 0
@@ -241,20 +281,17 @@ def fit_separation(small: np.ndarray, valid: np.ndarray,
         smooth = cv2.GaussianBlur(small.astype(np.float32), (0, 0),
                                   FIT_SMOOTH_MM * FIT_PX_PER_MM)
         feat = smooth * (100.0 / local)[..., None]
-        labels = _lattice_grouping(feat, valid, pos)
-        if 0 < labels.sum() < len(labels):
-            xs = smooth.reshape(-1, 3)[pos]
-            textured = _separation(feat.reshape(-1, 3)[pos], xs, labels)
-            coarse = yarn_mask(np.clip(smooth, 0, 255).astype(np.uint8), textured, local)
-            k = max(3, int(round(GROOVE_MM * FIT_PX_PER_MM)) | 1)  # twist grooves: yarn
-            coarse = cv2.morphologyEx(coarse, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
-            coarse = cv2.bitwise_and(coarse, (valid > 0).astype(np.uint8))
-            coarse_share = _opening_share(coarse, valid)
-            if coarse_share > max(share + LATTICE_GAIN, LATTICE_SEEN):
-                # the plain clusters' contrast stays: the evidence of two populations
-                sep = replace(textured, contrast=sep.contrast, lattice=coarse_share,
-                              textured=True)
-                xr, high = xs, coarse
+        xs = smooth.reshape(-1, 3)[pos]
+        needed = max(share + LATTICE_GAIN, LATTICE_SEEN)
+        read = _coarse_read(_lattice_grouping(feat, valid, pos), feat, smooth, valid, local, pos)
+        if read is None or read[0] <= needed:  # no split of the colour clusters is a lattice
+            read = _coarse_read(_periodic_grouping(feat, valid, pos), feat, smooth, valid,
+                                local, pos)
+        if read is not None and read[0] > needed:
+            coarse_share, textured, coarse = read
+            # the plain clusters' contrast stays: the evidence of two populations
+            sep = replace(textured, contrast=sep.contrast, lattice=coarse_share, textured=True)
+            xr, high = xs, coarse
     return _with_chroma(replace(sep, silhouette=_is_silhouette(sep, xr)), xr), high
 
 
@@ -265,6 +302,22 @@ def _is_silhouette(sep: Separation, xr: np.ndarray) -> bool:
         return False
     bench, yarn = np.median(xr[~is_yarn].sum(1)), np.median(xr[is_yarn].sum(1))
     return bool(yarn < FRONT_LIT_MIN * bench)
+
+
+def _coarse_read(labels: np.ndarray, feat: np.ndarray, smooth: np.ndarray, valid: np.ndarray,
+                 local: np.ndarray, pos: np.ndarray
+                 ) -> tuple[float, Separation, np.ndarray] | None:
+    """The smoothed view's yarn read from yarn / bench labels of the samples `pos`: its opening
+    share, the Fisher separation of the labels and the coarse yarn mask (midway threshold on
+    the smoothed view, twist grooves closed). None when the labels hold one class only."""
+    if not 0 < labels.sum() < len(labels):
+        return None
+    sep = _separation(feat.reshape(-1, 3)[pos], smooth.reshape(-1, 3)[pos], labels)
+    coarse = yarn_mask(np.clip(smooth, 0, 255).astype(np.uint8), sep, local)
+    k = max(3, int(round(GROOVE_MM * FIT_PX_PER_MM)) | 1)  # twist grooves: yarn
+    coarse = cv2.morphologyEx(coarse, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    coarse = cv2.bitwise_and(coarse, (valid > 0).astype(np.uint8))
+    return _opening_share(coarse, valid), sep, coarse
 
 
 def _with_chroma(sep: Separation, xr: np.ndarray) -> Separation:

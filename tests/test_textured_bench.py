@@ -6,6 +6,7 @@ every one of these was an error ("not told apart reliably") or read 17-20 mm off
 false holes and broken strands.
 """
 
+import cv2
 import numpy as np
 import pytest
 
@@ -81,3 +82,46 @@ def test_opening_share_tells_a_lattice_from_texture():
     grain[:, 20::4] = 1
     assert segment._opening_share(grain, valid) < 0.2
     assert segment._opening_share(np.zeros_like(lattice), valid) == 0.0
+
+
+@pytest.mark.parametrize("seed, family", [
+    (5346, "cocomesh-woven"),  # main: "no net in view"; a clean net that passes
+    (5342, "phone-camera"),  # main: "no net in view"; a fine out-of-spec net (fail)
+    (5341, "wide"),  # main: "not told apart reliably"; a fine out-of-spec net (fail)
+])
+def test_net_on_wood_read_by_its_period(seed, family):
+    """Wood where no split of the four smoothed colour clusters forms a lattice (coir nearly
+    the wood's colour, grain as light as the yarn): the band-pass at the mesh's pitch
+    (segment._periodic_grouping) finds the colour direction along which the net repeats, and
+    the net is read, not refused; the verdict is the truth's for the truth's reason."""
+    camera, sample = _clean(seed, family, "wood")
+    sep, _ = _fit(camera, sample.image)
+    assert sep.textured and sep.lattice > MIN_LATTICE
+    result, _ = Inspector(SPEC, camera.calibration(), threads=1).inspect(sample.image, "x.png")
+    assert result.verdict == sample.truth["verdict"], result.reasons
+    for k in ("opening_w_mm", "opening_h_mm"):
+        assert getattr(result.mesh, k).mean == pytest.approx(
+            sample.truth["mesh"][k]["mean"], abs=OPENING_TOL_MM), k
+    assert not [d for d in result.defects if d.type in STRUCTURAL]
+
+
+def test_periodic_grouping_finds_a_lattice_of_the_bench_colour():
+    """A drawn lattice (33 mm pitch, 7 mm strands, 1 px/mm) only slightly redder than a bench of
+    light and dark planks 60 mm wide with fine grain: the planks are the largest colour spread,
+    but only the lattice repeats at the mesh's pitch, so the periodic cut labels the strands
+    yarn and the openings bench."""
+    h, w = 300, 400
+    yy, xx = np.mgrid[0:h, 0:w]
+    strands = ((xx % 33) < 7) | ((yy % 33) < 7)
+    plank = ((yy // 60) % 2).astype(np.float32)[..., None] * np.float32([30, 30, 30])
+    grain = (np.sin(xx * 2.1 + yy * 0.3) * 12).astype(np.float32)[..., None]
+    bgr = np.float32([90, 120, 140]) + plank + grain
+    bgr[strands] += np.float32([-8, 0, 10])  # the yarn: a little redder, as light as the wood
+    feat = cv2.GaussianBlur(bgr, (0, 0), segment.FIT_SMOOTH_MM)
+    valid = np.full((h, w), 255, np.uint8)
+    pos = np.arange(h * w)
+    labels = segment._periodic_grouping(feat, valid, pos).reshape(h, w)
+    inner = (yy % 33 >= 9) & (yy % 33 < 31) & (xx % 33 >= 9) & (xx % 33 < 31)
+    core = ((xx % 33 >= 2) & (xx % 33 < 5)) | ((yy % 33 >= 2) & (yy % 33 < 5))
+    assert labels[inner].mean() < 0.1  # openings: bench
+    assert labels[core].mean() > 0.9  # strand middles: yarn
