@@ -166,8 +166,10 @@ class Inspector:
             return bv, op, None if seen is None else seen.result(), colour
 
     def appearance(self, bv: BenchView) -> structural.Appearance:
-        """The defect model on the bench view, its findings in the bench view's pixels."""
-        return self._appearance_of(bv.rect, bv.to_mesh, bv.valid)
+        """The defect model on the bench view, its findings in the bench view's pixels; stains
+        off the yarn dropped as `inspect` drops them (stain_place)."""
+        seen = self._appearance_of(bv.rect, bv.to_mesh, bv.valid)
+        return stain_place.stains_on_net(seen, bv.yarn, bv.open_mask, bv.openings(), bv.px_per_mm)
 
     def _appearance_of(self, rect: np.ndarray, to_mesh: np.ndarray,
                        valid: np.ndarray) -> structural.Appearance:
