@@ -19,7 +19,7 @@ openings), so its position says nothing.
 Shaped on the training families only: /work/sets/rule/{golden-ply,dark-hairy,cocomesh-woven,
 phone-camera,wide} (seed 5301) and two sets rendered for this rule, seed 5360 (wide,
 phone-camera, cocomesh-woven, --mix appearance --extra-stains 2) and seed 5361 (all five
-training families, normal mix); measured with /work/sets/stains/measure.py.
+training families, normal mix); measured with benchmarks/stain_place_measure.py.
 """
 
 from __future__ import annotations
@@ -35,11 +35,12 @@ from .structural import Appearance, Finding
 
 OFF_YARN_MM = 2.0  # mm into an opening from the yarn's edge: past one model cell (2 mm) of blur
 # share of a stain's cells deeper than OFF_YARN_MM in openings above which it is bench: true
-# stains reach 0.23 (cocomesh-woven/0031 on wood), bench blotches start at 0.31 (wide/0010,
-# uneven; wide/0023 on wood 0.34-0.73); halfway between
+# stains reach 0.24 (cocomesh-woven/0031 on wood), bench blotches start at 0.29 (wide/0010,
+# uneven; wide/0023 on wood 0.31-0.71); about halfway between
 MAX_OFF_YARN = 0.27
 # mesh cells (pitch_x * pitch_y) a stain's cells may cover: true stains, merged ones included,
-# cover up to 1.47 cells on the sets above; false ones 1.2-1.8, then 3.0, 5.4, 24 and 36
+# cover up to 1.93 cells (app5360/0016, two extra stains); false ones up to 1.75 on the yarn,
+# then 3.3, 5.5, 24 and 37 (bench and whole-view regions)
 MAX_STAIN_CELLS = 2.5
 
 
