@@ -15,7 +15,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from . import coverage, segment, structural
+from . import coverage, segment, stain_place, structural
 from . import mesh as meshmod
 from . import threads as threadlimit
 from .domain import Calibration, Defect, Frame, Inspection, ModelInfo
@@ -122,6 +122,8 @@ class Inspector:
         check_usable(image)
         colour = has_colour(image)  # the defect model tells foreign matter by its colour
         bv, op, seen, colour = self._look(image, colour)
+        if seen is not None:  # a stain is soaked into the yarn: none off it (stain_place)
+            seen = stain_place.stains_on_net(seen, bv.yarn, bv.open_mask, op, bv.px_per_mm)
         m = structural.measure(op, bv.px_per_mm, self.spec.mesh.min_strand_mm, seen, bv.flat)
         m = replace(m, stats=m.stats.less_bias(*self.cal.opening_bias_mm))
         findings = list(m.findings) + (seen.findings if seen else [])
@@ -164,8 +166,10 @@ class Inspector:
             return bv, op, None if seen is None else seen.result(), colour
 
     def appearance(self, bv: BenchView) -> structural.Appearance:
-        """The defect model on the bench view, its findings in the bench view's pixels."""
-        return self._appearance_of(bv.rect, bv.to_mesh, bv.valid)
+        """The defect model on the bench view, its findings in the bench view's pixels; stains
+        off the yarn dropped as `inspect` drops them (stain_place)."""
+        seen = self._appearance_of(bv.rect, bv.to_mesh, bv.valid)
+        return stain_place.stains_on_net(seen, bv.yarn, bv.open_mask, bv.openings(), bv.px_per_mm)
 
     def _appearance_of(self, rect: np.ndarray, to_mesh: np.ndarray,
                        valid: np.ndarray) -> structural.Appearance:
