@@ -16,8 +16,8 @@ Foreign matter is not judged here: a leaf or a plastic scrap lies over openings 
 strands (true foreign matter on the training-family sets has up to 89 % of its cells deep in
 openings), so its position says nothing.
 
-Shaped on the training families only: /work/sets/rule/{golden-ply,dark-hairy,cocomesh-woven,
-phone-camera,wide} (seed 5301) and two sets rendered for this rule, seed 5360 (wide,
+Shaped on the training families only: `qcstation synth --n 32 --seed 5301 --family F` for F in
+golden-ply, dark-hairy, cocomesh-woven, phone-camera and wide, and two sets rendered for this rule, seed 5360 (wide,
 phone-camera, cocomesh-woven, --mix appearance --extra-stains 2) and seed 5361 (all five
 training families, normal mix); measured with benchmarks/stain_place_measure.py.
 """
