@@ -17,9 +17,9 @@ strands (true foreign matter on the training-family sets has up to 89 % of its c
 openings), so its position says nothing.
 
 Shaped on the training families only: `qcstation synth --n 32 --seed 5301 --family F` for F in
-golden-ply, dark-hairy, cocomesh-woven, phone-camera and wide, and two sets rendered for this rule, seed 5360 (wide,
-phone-camera, cocomesh-woven, --mix appearance --extra-stains 2) and seed 5361 (all five
-training families, normal mix); measured with benchmarks/stain_place_measure.py.
+golden-ply, dark-hairy, cocomesh-woven, phone-camera and wide, and two sets rendered for this
+rule, seed 5360 (wide, phone-camera, cocomesh-woven, --mix appearance --extra-stains 2) and seed
+5361 (all five training families, normal mix); measured with benchmarks/stain_place_measure.py.
 """
 
 from __future__ import annotations
