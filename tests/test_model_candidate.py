@@ -1,7 +1,7 @@
 """The retrained candidate model (models/candidates/defects-v2; docs/model-retrain.md): not shipped
-alone (its stains fell on the old seeds), it gives the foreign-matter and loose-fibre channels of
-the shipped defects-v3; it loads like a shipped model, and its card records the held-out protocol
-of docs/families.md."""
+alone (its stains fell on the old seeds), its fine-tune defects-v2c gives the foreign-matter and
+loose-fibre channels of the shipped defects-v4; it loads like a shipped model, and its card
+records the held-out protocol of docs/families.md."""
 
 import hashlib
 import json
@@ -23,7 +23,7 @@ def test_candidate_loads_and_is_not_the_default():
     model = DefectModel.load(CANDIDATE)
     assert model.info.sha256 == hashlib.sha256(CANDIDATE.read_bytes()).hexdigest()
     assert model.info.name == "defects-v2"
-    assert DEFAULT_MODEL.name == "defects-v3.onnx"
+    assert DEFAULT_MODEL.name == "defects-v4.onnx"
     assert model.info.sha256 != DefectModel.load().info.sha256
 
 

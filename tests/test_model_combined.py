@@ -1,5 +1,6 @@
-"""The shipped defects-v3 (docs/model-retrain.md): one ONNX graph that runs defects-v2 (foreign
-matter, loose fibres) and defects-v1 (stains) on the same input (qcstation/train/combine.py)."""
+"""The shipped defects-v4 (docs/model-retrain.md): one ONNX graph that runs defects-v2c (foreign
+matter, loose fibres; a fine-tune of defects-v2 with backlit plastic) and defects-v1 (stains) on
+the same input (qcstation/train/combine.py)."""
 
 import json
 from pathlib import Path
@@ -14,7 +15,7 @@ from qcstation.model.preprocess import normalise, pad_to_multiple, to_model_scal
 from qcstation.rectify import Rectifier
 
 ROOT = Path(__file__).resolve().parents[1]
-BASE = ROOT / "models" / "candidates" / "defects-v2.onnx"
+BASE = ROOT / "models" / "candidates" / "defects-v2c.onnx"
 DONOR = ROOT / "models" / "defects-v1.onnx"
 STAIN = CLASSES.index("stain")
 
@@ -34,9 +35,9 @@ def view_input() -> np.ndarray:
     return pad_to_multiple(x, 16)[None]
 
 
-def test_default_is_v3_and_its_card_names_the_files_it_combines():
+def test_default_is_v4_and_its_card_names_the_files_it_combines():
     c = card(DEFAULT_MODEL)
-    assert DEFAULT_MODEL.name == "defects-v3.onnx" and c["name"] == "defects-v3"
+    assert DEFAULT_MODEL.name == "defects-v4.onnx" and c["name"] == "defects-v4"
     combined = c["training"]["combined"]
     assert combined["base"]["sha256"] == sha256_of(BASE.read_bytes())
     assert combined["donor"]["sha256"] == sha256_of(DONOR.read_bytes())
@@ -54,13 +55,13 @@ def test_each_class_keeps_the_setting_of_the_network_it_comes_from():
 
 def test_stain_is_v1s_and_the_rest_v2s_rescaled_on_a_real_photo(view_input):
     # given the three networks on one rendered photo
-    v3, v2, v1 = (DefectModel.load(p, threads=1).session.run(None, {"image": view_input})[0][0]
+    shipped, v2, v1 = (DefectModel.load(p, threads=1).session.run(None, {"image": view_input})[0][0]
                   for p in (DEFAULT_MODEL, BASE, DONOR))
     # then the stain channel is v1's, the others v2's times (1 - v1 stain) / (1 - v2 stain)
-    assert np.abs(v3[STAIN] - v1[STAIN]).max() < 1e-6
+    assert np.abs(shipped[STAIN] - v1[STAIN]).max() < 1e-6
     others = [k for k in range(len(CLASSES)) if k != STAIN]
     scale = (1 - v1[STAIN]) / np.maximum(1 - v2[STAIN], 1e-6)
-    assert np.abs(v3[others] - v2[others] * scale).max() < 1e-5
-    assert np.abs(v3.sum(axis=0) - 1).max() < 1e-4  # still probabilities
+    assert np.abs(shipped[others] - v2[others] * scale).max() < 1e-5
+    assert np.abs(shipped.sum(axis=0) - 1).max() < 1e-4  # still probabilities
     assert v1[STAIN].max() > 0.5  # the photo's stain is there for v1 to give
-    assert not np.allclose(v3[STAIN], v2[STAIN], atol=0.05)  # and v2's stain is not used
+    assert not np.allclose(shipped[STAIN], v2[STAIN], atol=0.05)  # and v2's stain is not used

@@ -34,7 +34,7 @@ def set_card(path: Path, **changes) -> None:
 def test_shipped_model_loads_and_names_itself():
     model = DefectModel.load()
     digest = hashlib.sha256(DEFAULT_MODEL.read_bytes()).hexdigest()
-    assert model.info.name == "defects-v3"
+    assert model.info.name == "defects-v4"
     assert model.info.sha256 == digest
     card = load_card(DEFAULT_MODEL)
     assert card.classes == CLASSES

@@ -39,9 +39,10 @@ def net_input() -> np.ndarray:
     return normalise(sample.image[100:420, 200:616])[None]
 
 
-@pytest.mark.parametrize("path", ["models/defects-v1.onnx", "models/candidates/defects-v2.onnx"])
+@pytest.mark.parametrize("path", ["models/defects-v1.onnx", "models/candidates/defects-v2.onnx",
+                                  "models/candidates/defects-v2c.onnx"])
 def test_shipped_networks_match_torch_with_their_own_weights(path):
-    # given one network of the shipped model (defects-v3 runs these two, train/combine.py) and
+    # given one network of the shipped model (defects-v4 runs v1 and v2c, train/combine.py) and
     # a torch network holding the very same weights
     data = (ROOT / path).read_bytes()
     model = load_onnx_weights(data)
