@@ -147,9 +147,7 @@ def _opening_share(yarn: np.ndarray, valid: np.ndarray, px_per_mm: float = FIT_P
     grooves do not cut a strand): high only where `yarn` is a lattice around openings. Bench
     texture read as yarn cuts the openings into specks and slivers; yarn read as bench merges
     them into a few large regions."""
-    k = max(3, int(round(GROOVE_MM * px_per_mm)) | 1)
-    closed = cv2.morphologyEx(yarn, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
-    clear = cv2.bitwise_and(cv2.compare(closed, 0, cv2.CMP_EQ), valid)
+    clear = cv2.bitwise_and(cv2.compare(_close_grooves(yarn, px_per_mm), 0, cv2.CMP_EQ), valid)
     _, _, stats, _ = cv2.connectedComponentsWithStats(clear, connectivity=4)
     w, h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
     area = stats[1:, cv2.CC_STAT_AREA]
@@ -162,6 +160,13 @@ def _opening_share(yarn: np.ndarray, valid: np.ndarray, px_per_mm: float = FIT_P
     return float(area[alike].sum()) / max(1, cv2.countNonZero(valid))
 
 
+def _close_grooves(yarn: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """`yarn` closed over gaps of up to GROOVE_MM (at `px_per_mm`), every direction: dark twist
+    grooves are yarn, not cuts (for reading the lattice at the fitting scale)."""
+    k = max(3, int(round(GROOVE_MM * px_per_mm)) | 1)
+    return cv2.morphologyEx(yarn, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+
+
 def _nearest(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """Index (uint8) of the nearest centre of every row of `x`."""
     return (x @ centres.T - 0.5 * (centres * centres).sum(1)).argmax(1).astype(np.uint8)
@@ -171,8 +176,7 @@ def _blob_count(mask: np.ndarray) -> int:
     """Blobs of 3+ pixels, counted at half the fitting scale (they are openings of >= 10 mm),
     after closing gaps of up to GROOVE_MM (at FIT_PX_PER_MM) so that dark twist grooves do
     not cut the yarn into blobs."""
-    k = max(3, int(round(GROOVE_MM * FIT_PX_PER_MM)) | 1)
-    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    closed = _close_grooves(mask, FIT_PX_PER_MM)
     n, labels = cv2.connectedComponents(closed[::2, ::2], connectivity=4)
     return int((np.bincount(labels.ravel(), minlength=n)[1:] >= 3).sum())
 
@@ -292,16 +296,7 @@ def fit_separation(small: np.ndarray, valid: np.ndarray,
             # the plain clusters' contrast stays: the evidence of two populations
             sep = replace(textured, contrast=sep.contrast, lattice=coarse_share, textured=True)
             xr, high = xs, coarse
-    return _with_chroma(replace(sep, silhouette=_is_silhouette(sep, xr)), xr), high
-
-
-def _is_silhouette(sep: Separation, xr: np.ndarray) -> bool:
-    """Yarn reflecting less than FRONT_LIT_MIN of the bench's light: lit from behind."""
-    is_yarn = xr @ sep.weights > sep.raw_mid
-    if is_yarn.sum() < 50 or (~is_yarn).sum() < 50:
-        return False
-    bench, yarn = np.median(xr[~is_yarn].sum(1)), np.median(xr[is_yarn].sum(1))
-    return bool(yarn < FRONT_LIT_MIN * bench)
+    return _with_chroma(sep, xr), high
 
 
 def _coarse_read(labels: np.ndarray, feat: np.ndarray, smooth: np.ndarray, valid: np.ndarray,
@@ -314,20 +309,21 @@ def _coarse_read(labels: np.ndarray, feat: np.ndarray, smooth: np.ndarray, valid
         return None
     sep = _separation(feat.reshape(-1, 3)[pos], smooth.reshape(-1, 3)[pos], labels)
     coarse = yarn_mask(np.clip(smooth, 0, 255).astype(np.uint8), sep, local)
-    k = max(3, int(round(GROOVE_MM * FIT_PX_PER_MM)) | 1)  # twist grooves: yarn
-    coarse = cv2.morphologyEx(coarse, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    coarse = _close_grooves(coarse, FIT_PX_PER_MM)
     coarse = cv2.bitwise_and(coarse, (valid > 0).astype(np.uint8))
     return _opening_share(coarse, valid), sep, coarse
 
 
 def _with_chroma(sep: Separation, xr: np.ndarray) -> Separation:
-    """Add the colour test of step 6 when the yarn is browner than a front-lit bench."""
+    """Add the colour test of step 6 when the yarn is browner than a front-lit bench; and mark
+    a silhouette (yarn reflecting under FRONT_LIT_MIN of the bench's light: lit from behind)."""
     is_yarn = xr @ sep.weights > sep.raw_mid
     if is_yarn.sum() < 50 or (~is_yarn).sum() < 50:
         return sep
+    bench, yarn = np.median(xr[~is_yarn].sum(1)), np.median(xr[is_yarn].sum(1))
+    sep = replace(sep, silhouette=bool(yarn < FRONT_LIT_MIN * bench))
     q = (xr[:, 2] - xr[:, 0]) / (xr.sum(1) + CHROMA_FLOOR)
     q_yarn, q_bench = float(np.median(q[is_yarn])), float(np.median(q[~is_yarn]))
-    bench, yarn = np.median(xr[~is_yarn].sum(1)), np.median(xr[is_yarn].sum(1))
     front_lit_on_light = FRONT_LIT_MIN * bench < yarn < bench  # not a backlit silhouette
     front_lit_on_dark = yarn > bench
     if not (front_lit_on_light or front_lit_on_dark) or q_yarn - q_bench < MIN_CHROMA_GAP:

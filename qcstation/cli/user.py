@@ -8,9 +8,7 @@ import sys
 
 from ..errors import QCError
 from ..station.settings import load_settings
-from ..web.auth import ROLES, hash_password
-
-MIN_PASSWORD = 8
+from ..web.auth import MIN_PASSWORD, ROLES, hash_password, usable_user_name
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -44,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from ..store import Store
 
     settings = load_settings(args.config)
-    if not 1 <= len(args.name) <= 100 or not args.name.isprintable() or " " in args.name:
+    if not usable_user_name(args.name):
         raise QCError(f"user name {args.name!r} is not usable; give 1 to 100 characters "
                       "without spaces")
     password = read_password()

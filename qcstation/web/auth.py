@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 ROLES = ("inspector", "supervisor", "admin")  # each role has the rights of the ones before it
+MIN_PASSWORD = 8  # characters of a new user's password (the CLI and the settings page)
 _hasher = PasswordHasher()
 # verified against when the user does not exist, so a wrong name costs as long as a wrong password
 _DUMMY_HASH = _hasher.hash("no user has this password")
@@ -35,6 +36,11 @@ def check_role(role: str) -> str:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
     return role
+
+
+def usable_user_name(name: str) -> bool:
+    """1 to 100 printable characters without spaces (a sign-in name)."""
+    return 1 <= len(name) <= 100 and name.isprintable() and " " not in name
 
 
 def hash_password(password: str) -> str:

@@ -13,7 +13,7 @@ from ...calibration_io import load_calibration
 from ...errors import CalibrationError, SpecError
 from ...spec import load_spec
 from ...store import StoreError
-from ..auth import ROLES, hash_password
+from ..auth import MIN_PASSWORD, ROLES, hash_password, usable_user_name
 from ..deps import AdminUser, CsrfForm, StoreDep
 from ..i18n import Formatter, choose_lang, translations
 from ..render import render
@@ -62,9 +62,6 @@ def use_spec(request: Request, store: StoreDep, who: AdminUser,
     return _use(request, store, who, data, file, None)
 
 
-MIN_PASSWORD = 8  # characters, as `qcstation user add` asks
-
-
 @router.post("/settings/users", dependencies=[CsrfForm])
 def add_user(request: Request, store: StoreDep, who: AdminUser,
              name: Annotated[str, Form(max_length=200)] = "",
@@ -75,7 +72,7 @@ def add_user(request: Request, store: StoreDep, who: AdminUser,
     a field is wrong."""
     _ = translations(choose_lang(request)).gettext
     errors = []
-    if not 1 <= len(name) <= 100 or not name.isprintable() or " " in name:
+    if not usable_user_name(name):
         errors.append(("name", _("Give a user name of 1 to 100 characters without spaces.")))
     if role not in ROLES:
         errors.append(("role", _("Choose one of the roles.")))
