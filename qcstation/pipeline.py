@@ -165,6 +165,12 @@ class Inspector:
                     f"{self.spec.mesh.min_openings}; lay more of the net flat under the camera")
             return bv, op, None if seen is None else seen.result(), colour
 
+    def appearance(self, bv: BenchView) -> structural.Appearance:
+        """The defect model on the bench view, its findings in the bench view's pixels; stains
+        off the yarn dropped as `inspect` drops them (stain_place)."""
+        seen = self._appearance_of(bv.rect, bv.to_mesh, bv.valid)
+        return stain_place.stains_on_net(seen, bv.yarn, bv.open_mask, bv.openings(), bv.px_per_mm)
+
     def _appearance_of(self, rect: np.ndarray, to_mesh: np.ndarray,
                        valid: np.ndarray) -> structural.Appearance:
         """The defect model on a view made at its own scale straight from the rectified image
