@@ -15,6 +15,10 @@ relative to the truth's body edge (the same band average of the label map's yarn
 px of the bench view, + = into the opening.
 `bias DIR...`: per family and bench set-up, the mean-opening error (measured - truth, mm, both
 axes) of the mask's spans and of the spans moved to the steepest drop.
+`profile-fit DIR...` (sets rendered with `--masks`, one family each, one of them classic): can
+the profile's shape tell the body edge? A ridge regression from the averaged score around the
+mask's edge (PROFILE_PX samples) to the truth's body edge, fitted with one fuzzy family and the
+even-numbered classic photos held out; the held-out photos' mean-opening error before and after.
 `causes FAMILY...`: one clean net per bench set-up of each family (seed 5311), rendered four
 times: as drawn, without edge fuzz, without strand hairs (and long fibres), without both;
 the mean-opening error of the whole inspection (no defect model) for each.
@@ -192,6 +196,56 @@ def _kept(op, transpose: bool, pad: int, img: np.ndarray) -> np.ndarray:
     return (x0 - pad >= 0) & (x0 + bw + pad <= size)
 
 
+PROFILE_PX = np.arange(-9, 8)  # profile samples around the mask's edge, bench-view px
+
+
+def edge_rows(d: Path):
+    """(photo, px_per_mm, profile samples, truth body edge - mask edge px) per edge of `d`."""
+    for name, _, bv, op, reg, lab in photos(d, labels=True):
+        for tr in (False, True):
+            f = sides(*band_profiles(bv.flat, op, reg, tr, 12))
+            c = sides(*band_profiles(1 - bv.open_mask, op, reg, tr, 12))
+            b = sides(*band_profiles((lab == 1).astype(np.uint8), op, reg, tr, 12))
+            half = np.full(len(f), 0.5)
+            mask, body = first_below(c, half), first_below(b, half)
+            ok = np.isfinite(mask) & np.isfinite(body) & (np.abs(body - mask) < 8)
+            pos = mask[ok, None] + PROFILE_PX
+            i0 = np.clip(np.floor(pos).astype(int), 0, f.shape[1] - 2)
+            frac = np.clip(pos - i0, 0, 1)
+            r = np.arange(len(f))[ok, None]
+            x = (f[r, i0] * (1 - frac) + f[r, i0 + 1] * frac - 68.0) / 120.0  # 0 bench, 1 yarn
+            yield from ((f"{d.name}/{name}", bv.px_per_mm, xi, ti)
+                        for xi, ti in zip(x, (body - mask)[ok], strict=True))
+
+
+def profile_fit(dirs: list[Path]) -> None:
+    rows = [(d.name, *row) for d in dirs for row in edge_rows(d)]
+    group = np.array([r[0] for r in rows])
+    photo = np.array([r[1] for r in rows])
+    scale = np.array([r[2] for r in rows])
+    x = np.hstack([np.stack([r[3] for r in rows]), np.ones((len(rows), 1))])
+    t = np.array([r[4] for r in rows])
+    even = np.array([int(p[-8:-4]) % 2 == 0 for p in photo])
+
+    def opening_errors(sel, off):  # per photo: mean opening error, mm (two edges)
+        return np.array([2 * np.mean(off[photo[sel] == p] / scale[sel][photo[sel] == p])
+                         for p in dict.fromkeys(photo[sel])])
+
+    print("held out | photos | today MAE bias | fitted MAE bias (mm)")
+    for out in sorted(set(group) - {"classic"}):
+        test = (group == out) | ((group == "classic") & even)
+        w = np.zeros(len(t))  # every training group weighs the same
+        for g in set(group[~test]):
+            w[(group == g) & ~test] = 1.0 / ((group == g) & ~test).sum()
+        a = x[~test] * w[~test, None]
+        beta = np.linalg.solve(a.T @ x[~test] + np.diag([1.0] * (x.shape[1] - 1) + [0.0]),
+                               a.T @ t[~test])
+        for name, sel in ((out, group == out), ("classic even", (group == "classic") & even)):
+            before, after = opening_errors(sel, t[sel]), opening_errors(sel, t[sel] - x[sel] @ beta)
+            print(f"{name} (with {out} out) | {len(before)} | {np.abs(before).mean():.3f} "
+                  f"{before.mean():+.3f} | {np.abs(after).mean():.3f} {after.mean():+.3f}")
+
+
 def causes(families: list[str]) -> None:
     from dataclasses import replace
 
@@ -229,7 +283,7 @@ def causes(families: list[str]) -> None:
 
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("what", choices=("edges", "bias", "causes"))
+    p.add_argument("what", choices=("edges", "bias", "profile-fit", "causes"))
     p.add_argument("args", nargs="+", help="folders (edges, bias) or family names (causes)")
     a = p.parse_args(argv)
     if a.what == "edges":
@@ -237,6 +291,8 @@ def main(argv: list[str]) -> int:
             edges(Path(d))
     elif a.what == "bias":
         bias([Path(d) for d in a.args])
+    elif a.what == "profile-fit":
+        profile_fit([Path(d) for d in a.args])
     else:
         causes(a.args)
     return 0
