@@ -33,6 +33,9 @@ TEAR_GAP = 0.8  # merged regions closer than this share of a strand width are on
 STACK_GAP = 1.5  # ... and pairs of merged openings side by side, one strand apart
 TORN_AREA_SLACK = 0.6  # merged openings: each cell's area at least 0.4 of an opening's
 MAX_SHARED_CELLS = 0.2  # a read with more clear regions sharing a mesh cell is unreliable
+THIN_SPREAD = 2.5  # a thin strand's body lies this many robust std of its axis's bodies
+# below their median (thin_findings); rule/* seed 5301 and thin/* seeds 5391-5395: true thin
+# strands 2.9-15 std below, sound strands read under the limit on wood 1-5.4 std
 BODY_SHARE = 0.85  # the core is the strands' body where it fills this share of the yarn across
 # a typical strand (median over the view); rule/* seed 5301: good reads 0.86-1.00, reads
 # whose core is broken up (bench scored as yarn, lit plies read as bench on wood) 0.44-0.81
@@ -304,10 +307,18 @@ def thin_findings(seg: Segments, min_strand_px: float) -> list[Finding]:
     rule/dark-hairy and rule/cocomesh-woven, seed 5301: true 2.6-3.0 mm strands read 4.0-4.7
     mm); the body, where the yarn is most of the way to its own level, is not pushed out.
     The median, not the narrowest sample: a groove between plies narrows one sample, a thin
-    strand is thin all along."""
+    strand is thin all along.
+
+    A thin strand also stands out of the read's own spread: where the strands along one axis
+    are typically over the limit, a segment must be thinner than their median by THIN_SPREAD
+    robust std of their bodies (_spread). On a textured bench (wood grain beside the strand,
+    a flank turned from the light read as bench) the bodies of sound strands scatter by a
+    millimetre or more and the thinnest of them fall under the limit; a strand spun thin lies
+    far below its row. Each axis by itself: light from one side shades the flanks of the
+    strands along one axis only, and grain runs along one axis."""
     out = []
     body = seg.body
-    for k in np.flatnonzero(body < min_strand_px):
+    for k in np.flatnonzero(_thin(body, seg.vertical, min_strand_px)):
         x, y, w, h = (float(v) for v in seg.box[k])
         length, width = (h, w) if seg.vertical[k] else (w, h)
         width = min(width, float(body[k]))
@@ -315,6 +326,18 @@ def thin_findings(seg: Segments, min_strand_px: float) -> list[Finding]:
         out.append(Finding("thin_strand", (x, y, w, h), (length, width), score,
                            (int(seg.a[k]), int(seg.b[k]))))
     return out
+
+
+def _thin(body: np.ndarray, vertical: np.ndarray, min_strand_px: float) -> np.ndarray:
+    """Segments under the limit that stand out of their axis's spread (thin_findings)."""
+    thin = body < min_strand_px
+    for axis in (vertical, ~vertical):
+        if not axis.any():
+            continue
+        typical = float(np.median(body[axis]))
+        if typical >= min_strand_px:  # a net thin all over fails by the limit alone
+            thin[axis] &= typical - body[axis] > THIN_SPREAD * _spread(body[axis])
+    return thin
 
 
 @dataclass(frozen=True)
