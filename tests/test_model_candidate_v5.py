@@ -1,4 +1,4 @@
-"""The stain-session candidates (models/candidates/defects-v5a, -v5c; docs/model-retrain.md):
+"""The stain-session candidate (models/candidates/defects-v5c; docs/model-retrain.md; v5a is not kept):
 single networks fine-tuned from defects-v2c, not shipped; they load like a shipped model and
 their cards record the held-out protocol and why they were not shipped."""
 
@@ -12,7 +12,7 @@ from qcstation.model import DEFAULT_MODEL, DefectModel
 from qcstation.synth.families import HELD_OUT
 
 ROOT = Path(__file__).resolve().parents[1]
-CANDIDATES = ("defects-v5a", "defects-v5c")
+CANDIDATES = ("defects-v5c",)
 EVAL_SEEDS = {7, 8, 9, 21007, 21008, 5301, 9100}
 
 
