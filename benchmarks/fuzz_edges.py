@@ -68,7 +68,8 @@ def photos(d: Path, labels: bool):
         try:
             bv = insp.bench_view(read_image(path))
             op = bv.openings()
-            m = structural.measure(op, bv.px_per_mm, spec.mesh.min_strand_mm, None, bv.flat)
+            m = structural.measure(op, bv.px_per_mm, spec.mesh.min_strand_mm, None, bv.flat,
+                                   bv.textured)
         except ImageError:
             continue
         lab = None

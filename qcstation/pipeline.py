@@ -124,7 +124,8 @@ class Inspector:
         bv, op, seen, colour = self._look(image, colour)
         if seen is not None:  # a stain is soaked into the yarn: none off it (stain_place)
             seen = stain_place.stains_on_net(seen, bv.yarn, bv.open_mask, op, bv.px_per_mm)
-        m = structural.measure(op, bv.px_per_mm, self.spec.mesh.min_strand_mm, seen, bv.flat)
+        m = structural.measure(op, bv.px_per_mm, self.spec.mesh.min_strand_mm, seen, bv.flat,
+                               bv.textured)
         m = replace(m, stats=m.stats.less_bias(*self.cal.opening_bias_mm))
         findings = list(m.findings) + (seen.findings if seen else [])
         back = cv2.invertAffineTransform(bv.to_mesh)
@@ -235,7 +236,8 @@ class Inspector:
         yarn = segment.bridge_grooves(segment.remove_hairs(yarn, s), s)
         core = None if core is None else segment.bridge_grooves(core & yarn, s)
         open_mask = ((yarn == 0) & (valid > 0)).astype(np.uint8)
-        return BenchView(t.rect, valid, yarn, open_mask, core, to_mesh, s, flat)
+        return BenchView(t.rect, valid, yarn, open_mask, core, to_mesh, s, flat,
+                         t.coarse_small is not None)
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,7 @@ class _Turned:
 def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
             seen: structural.Appearance | None = None) -> structural.Measurement:
     """The earlier call of `structural.measure`, kept for callers that pass the bench view."""
-    return structural.measure(op, bv.px_per_mm, min_strand_mm, seen, bv.flat)
+    return structural.measure(op, bv.px_per_mm, min_strand_mm, seen, bv.flat, bv.textured)
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,7 @@ class BenchView:
     to_mesh: np.ndarray  # 2x3 affine: rectified px -> mesh-aligned px
     px_per_mm: float
     flat: np.ndarray | None = None  # uint8 yarn score, light divided out (segment.flat_u8)
+    textured: bool = False  # read off the smoothed fit of a textured bench (coarse mask)
 
     def openings(self) -> meshmod.Openings:
         return meshmod.find_openings(self.open_mask, self.valid, self.px_per_mm, self.core)

@@ -25,6 +25,10 @@ IRREGULAR_RUN_SPREAD = 4.0  # ... and by this many robust std of the openings in
 COVERING = ("foreign_matter", "loose_fibres")  # defects that lie over openings, hiding them
 FAINT_SHARE = 0.25  # a faint strand: a band this share of the yarn-bench gap above the
 # openings (cut strands on the renders: 0.01-0.05, at most 0.18 with frayed stubs)
+SHOWN_SHARE = 0.5  # on a textured bench a strand the view shows parts openings: a band this
+# share of the way from the openings' score to the yarn's around them (_strand_level relative;
+# thin/* seeds 5391-5395: cut strands 0.01-0.44, at 0.72 one stub hung with loose fibres on a
+# plain light table; strands the mask lost to grain and lit plies on wood 0.63-1.39)
 SEEN_WHOLE = 0.85  # an opening under a covering finding with this share of a typical opening's
 # area is seen whole, and measured
 HIDDEN_GAP = 0.7  # merged openings whose missing yarn is hidden this much are not reported
@@ -350,7 +354,8 @@ class Measurement:
 
 
 def measure(op: Openings, px_per_mm: float, min_strand_mm: float,
-            seen: Appearance | None = None, flat: np.ndarray | None = None) -> Measurement:
+            seen: Appearance | None = None, flat: np.ndarray | None = None,
+            textured: bool = False) -> Measurement:
     """Lattice, strand segments, statistics and structural defects from the openings of one
     mesh-aligned bench view at `px_per_mm`: every structural rule, behind this one call.
 
@@ -363,6 +368,9 @@ def measure(op: Openings, px_per_mm: float, min_strand_mm: float,
     per mesh cell (the yarn mask is wrong: nothing it measures could be trusted).
     `flat` (the flattened yarn score, segment.flat_u8) shows strands too faint or blurred for
     the yarn mask: merged openings whose parting strands it shows all along are not a tear.
+    `textured`: the bench has a texture of its own (the yarn was read off a smoothed fit,
+    segment.fit_separation): there the mask's edges, and so its cuts and merges, follow grain
+    and lit plies, and the view decides whether a strand parts openings (SHOWN_SHARE).
     """
     s = px_per_mm
     lat = mesh.place_on_lattice(op, s)
@@ -389,7 +397,7 @@ def measure(op: Openings, px_per_mm: float, min_strand_mm: float,
     # strands between a tear (merged openings, or openings joined by a cut) and the openings
     # beside it: cut, they widen the tear; there a frayed stub reaching across the gap has a
     # body of a few fibres only
-    faint = _faint_strands(op, flat, strand_px)
+    faint = _faint_strands(op, flat, strand_px, textured)
     cells = _by_area(op, cells, single)
     if faint is not None:  # merged or cut in the mask, parted by a faint strand in the view
         nx, ny = merged_shape(op, lat)
@@ -475,12 +483,23 @@ def _unless_faint(cut: np.ndarray, seg: Segments, faint) -> np.ndarray:
     return out
 
 
-def _faint_strands(op: Openings, flat: np.ndarray | None, strand_px: float):
+def _faint_strands(op: Openings, flat: np.ndarray | None, strand_px: float,
+                   textured: bool = False):
     """A test of openings (a merged region, or two joined by a cut): does a strand too faint
     for the yarn mask still part them? None where it does not apply: without the score, or
-    where the yarn has a core (a dark body on a light bench: there the core rule decides)."""
-    if flat is None or op.core_sums is not None:
+    where the yarn has a core (a dark body on a light bench: there the core rule decides) on a
+    plain bench. With a core on a textured bench the test is whether the view shows a strand
+    there at all: a band at least SHOWN_SHARE of the way from the openings to the yarn around
+    them (a cut leaves bench with a few loose fibres; a sound strand whose lit plies read as
+    wood is still a band of yarn)."""
+    if flat is None or (op.core_sums is not None and not textured):
         return None
+    if op.core_sums is not None:
+        def shown(members, shape) -> bool:
+            level = _strand_level(members, shape, op, flat, strand_px, relative=True)
+            return level >= SHOWN_SHARE
+
+        return shown
     step = FAINT_SHARE * (segment.FLAT_YARN - segment.FLAT_BENCH)
 
     def faint(members, shape) -> bool:
@@ -490,7 +509,7 @@ def _faint_strands(op: Openings, flat: np.ndarray | None, strand_px: float):
 
 
 def _strand_level(members, shape: tuple[int, int], op: Openings, flat: np.ndarray,
-                  strand_px: float) -> float:
+                  strand_px: float, relative: bool = False) -> float:
     """How far the strands that should part the openings `members` (one merged region of
     `shape` cells across x along, or two openings joined by a cut) still show, above the
     openings' own score: the least, over the inner lattice lines, of how far each shows.
@@ -499,7 +518,9 @@ def _strand_level(members, shape: tuple[int, int], op: Openings, flat: np.ndarra
     fibres lying along a cut are single lines) within its cell-wide window: the band's median
     flattened score over the central half of the stretch where the openings lie on both sides
     of it. Every inner line must show: a 2 x 2 tear with one strand hanging into it is still
-    a tear along the other line.
+    a tear along the other line. `relative`: that height as a share of the yarn's own height
+    above the openings (_yarn_level), where the yarn-bench gap of the flattened score is not
+    the one seen (grain, lit plies and shade move both levels).
 
     A strand blurred by motion or seen through murky water stays a band of yarn-coloured
     light though the edge rule cuts it into dashes; a cut leaves the bench there but for a few
@@ -527,7 +548,28 @@ def _strand_level(members, shape: tuple[int, int], op: Openings, flat: np.ndarra
             shows.append(float(window.max()) if window.size else -np.inf)
     if not shows or not np.isfinite(min(shows)):
         return 0.0
-    return min(shows) - float(np.percentile(box[inside > 0], 25))
+    clear = float(np.percentile(box[inside > 0], 25))
+    if not relative:
+        return min(shows) - clear
+    return (min(shows) - clear) / max(_yarn_level(members, op, flat, strand_px) - clear, 1.0)
+
+
+def _yarn_level(members, op: Openings, flat: np.ndarray, strand_px: float) -> float:
+    """The flattened score of the yarn around openings `members`: the median over their box
+    grown by a strand width on every side, less every clear pixel in it (the strands that
+    ring them)."""
+    members = list(members)
+    pad = max(1, int(round(strand_px)))
+    h, w = flat.shape
+    x0 = max(0, int(op.x0[members].min()) - pad)
+    y0 = max(0, int(op.y0[members].min()) - pad)
+    x1 = min(w, int((op.x0[members] + op.bw[members]).max()) + pad)
+    y1 = min(h, int((op.y0[members] + op.bh[members]).max()) + pad)
+    s = op.clear_sums  # one pixel of the clear mask from its integral image
+    clear = (s[y0 + 1:y1 + 1, x0 + 1:x1 + 1] - s[y0:y1, x0 + 1:x1 + 1]
+             - s[y0 + 1:y1 + 1, x0:x1] + s[y0:y1, x0:x1]) > 0
+    ring = flat[y0:y1, x0:x1][~clear]
+    return float(np.median(ring)) if ring.size else 0.0
 
 
 def _line_levels(f_box: np.ndarray, in_box: np.ndarray, reach: int, body: int) -> np.ndarray:
