@@ -1,6 +1,6 @@
-"""The stain-session candidate (models/candidates/defects-v5c; docs/model-retrain.md; v5a is not kept):
-single networks fine-tuned from defects-v2c, not shipped; they load like a shipped model and
-their cards record the held-out protocol and why they were not shipped."""
+"""The stain-session candidate (models/candidates/defects-v5c; docs/model-retrain.md; v5a not
+kept): one network fine-tuned from defects-v2c, not shipped; it loads like a shipped model and
+its card records the held-out protocol and why it was not shipped."""
 
 import hashlib
 import json
