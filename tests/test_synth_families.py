@@ -230,3 +230,17 @@ def test_help_names_every_family():
     add_arguments(parser)
     text = next(a.help for a in parser._actions if "--family" in a.option_strings)
     assert all(name in text for name in FAMILIES), text
+
+
+def test_workshop_is_a_training_family_on_generic_surfaces(camera):
+    """Bench texture randomisation for training: `workshop` is not held out, draws the new
+    surfaces (and wood, concrete), never the held-out family's woven fabric or tarpaulin, and
+    every one of its benches renders a net that stands out."""
+    fam = get_family("workshop")
+    assert not fam.held_out and "workshop" not in HELD_OUT
+    assert {"chipboard", "painted", "kraft", "rubber", "blotches"} <= set(fam.benches)
+    assert not {"fabric", "tarpaulin"} & set(fam.benches)
+    assert set(fam.benches) <= set(MATERIALS)
+    # the same yarn ranges as `wide` (the training mix), only the benches differ
+    wide = FAMILIES["wide"]
+    assert replace(fam, name="wide", summary=wide.summary, benches=wide.benches) == wide

@@ -66,8 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         metavar="NAME",
         help="appearance family of the photos (repeat for several, taken in turn per photo): "
-        "classic, golden-ply, dark-hairy, cocomesh-woven, phone-camera, wide, knotted, "
-        "fabric-bench (docs/families.md; default classic, the original look)",
+        "classic, golden-ply, dark-hairy, cocomesh-woven, phone-camera, wide, workshop, "
+        "knotted, fabric-bench (docs/families.md; default classic, the original look)",
     )
     parser.add_argument("--workers", default=2, type=int, help="processes (default 2)")
 

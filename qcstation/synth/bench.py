@@ -105,7 +105,7 @@ def _light_table(rng: np.random.Generator) -> dict:
 
 
 def _surface_table(rng: np.random.Generator, kind: str) -> dict:
-    """A front-lit table of wood, fabric, concrete or tarpaulin, its light a little uneven."""
+    """A front-lit table of one of the materials (wood, fabric, ...), its light a little uneven."""
     tone = materials.colour(rng, kind)
     a, off = rng.uniform(0, 2 * np.pi), rng.uniform(1, 3)
     shadow = (off * np.cos(a), off * np.sin(a), rng.uniform(0.6, 1.5), rng.uniform(0.15, 0.35))

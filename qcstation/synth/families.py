@@ -122,6 +122,7 @@ class Style:
 
 
 _ALL_BENCHES = (*BENCHES, "wood", "concrete")
+_WORKSHOP_BENCHES = ("chipboard", "painted", "kraft", "rubber", "blotches", "wood", "concrete")
 FAMILIES = {
     f.name: f
     for f in (
@@ -172,6 +173,14 @@ FAMILIES = {
                plies=(2,), groove=(0.3, 0.5), highlight=(0.2, 0.5),
                yarn_mm=(4.8, 10.0), hair=(1.2, 2.2), long_per_mm=(0.03, 0.1),
                fuzz_per_mm=(8, 18), wave_mm=(0.5, 1.5), phone=0.3, held_out=True),
+        Family("workshop", "every training family's yarn ranges (as `wide`) on generic workshop "
+               "surfaces: chipboard, painted board, kraft paper, rubber mat, random blotches, "
+               "wood, concrete (bench texture randomisation for training sets)",
+               _WORKSHOP_BENCHES, colours=("straw", "golden", "brown", "dark"),
+               turn=(1.6, 5.0), groove=(0.2, 0.75), highlight=(0.0, 1.0),
+               yarn_mm=(4.8, 12.0), hair=(0.8, 3.0), long_per_mm=(0.0, 0.4),
+               long_max_mm=12.0, fuzz_per_mm=(0, 25), wave_mm=(0.3, 2.2),
+               knot_scale=(1.0, 1.15), phone=0.3),
     )
 }
 HELD_OUT = tuple(name for name, f in FAMILIES.items() if f.held_out)
