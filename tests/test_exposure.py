@@ -9,25 +9,15 @@ Renders of the training family dark-hairy, camera of seed 5330.
 import cv2
 import numpy as np
 import pytest
+import renders
 
-from qcstation.pipeline import Inspector
-from qcstation.spec import load_spec
-from qcstation.synth.dataset import camera_for
-from qcstation.synth.render import Plan, render_sample
+from qcstation.synth.render import Plan
 
-SPEC = load_spec("specs/kr-coirnet-25.toml")
 SEED = 5330
 OLD_LIMIT = 45.0
 
 
-@pytest.fixture(scope="module")
-def camera():
-    return camera_for(SEED, (1600, 1200), (3.2, 4.8))
-
-
-@pytest.fixture(scope="module")
-def inspector(camera):
-    return Inspector(SPEC, camera.calibration(), threads=1)
+camera, inspector = renders.fixtures(SEED)
 
 
 def _p98(image: np.ndarray) -> float:
@@ -38,9 +28,8 @@ def _p98(image: np.ndarray) -> float:
 
 
 def _render(camera, index: int, unusable: str | None = None):
-    plan = Plan("unusable", unusable=unusable) if unusable else Plan("clean")
-    return render_sample(camera, np.random.default_rng([SEED, index]), SPEC, bench="dark_table",
-                         plan=plan, family="dark-hairy")
+    plan = Plan("unusable", unusable=unusable) if unusable else None
+    return renders.render(camera, SEED, index, "dark-hairy", "dark_table", plan)
 
 
 @pytest.mark.parametrize("index", [1, 2])

@@ -8,37 +8,21 @@ in-process (camera of seed 5386, rng [5386, index], a training family on its woo
 
 import numpy as np
 import pytest
+import renders
+from renders import STRUCTURAL
+from renders import structural_findings as _structural
 
 from qcstation import structural
 from qcstation.evaluate import match_defects
-from qcstation.pipeline import Inspector
-from qcstation.spec import load_spec
-from qcstation.synth.dataset import camera_for
-from qcstation.synth.render import Plan, render_sample
 
-SPEC = load_spec("specs/kr-coirnet-25.toml")
-STRUCTURAL = {"hole", "broken_strand", "irregular_mesh", "thin_strand"}
 SEED = 5386
 
 
-@pytest.fixture(scope="module")
-def camera():
-    return camera_for(SEED, (1600, 1200), (3.2, 4.8))
-
-
-@pytest.fixture(scope="module")
-def inspector(camera):
-    return Inspector(SPEC, camera.calibration(), threads=1)
+camera, inspector = renders.fixtures(SEED)
 
 
 def _render(camera, family, index, kinds=()):
-    plan = Plan("structural", structural=kinds) if kinds else Plan("clean")
-    return render_sample(camera, np.random.default_rng([SEED, index]), SPEC, bench="wood",
-                         plan=plan, family=family)
-
-
-def _structural(result):
-    return [d.to_json() for d in result.defects if d.type in STRUCTURAL]
+    return renders.render(camera, SEED, index, family, "wood", renders.structural_plan(kinds))
 
 
 def test_clean_net_on_wood_has_no_thin_strand(camera, inspector):

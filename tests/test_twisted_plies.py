@@ -14,37 +14,21 @@ against its ground truth; every case marked `main` went wrong before this change
 
 import numpy as np
 import pytest
+import renders
+from renders import STRUCTURAL
+from renders import structural_findings as _structural
 
 from qcstation import segment
 from qcstation.evaluate import match_defects
-from qcstation.pipeline import Inspector
-from qcstation.spec import load_spec
-from qcstation.synth.dataset import camera_for
-from qcstation.synth.render import Plan, render_sample
 
-SPEC = load_spec("specs/kr-coirnet-25.toml")
-STRUCTURAL = {"hole", "broken_strand", "irregular_mesh", "thin_strand"}
 SEED = 5330
 
 
-@pytest.fixture(scope="module")
-def camera():
-    return camera_for(SEED, (1600, 1200), (3.2, 4.8))
-
-
-@pytest.fixture(scope="module")
-def inspector(camera):
-    return Inspector(SPEC, camera.calibration(), threads=1)
+camera, inspector = renders.fixtures(SEED)
 
 
 def _render(camera, family, bench, index, kinds=()):
-    plan = Plan("structural", structural=kinds) if kinds else Plan("clean")
-    return render_sample(camera, np.random.default_rng([SEED, index]), SPEC, bench=bench,
-                         plan=plan, family=family)
-
-
-def _structural(result):
-    return [d.to_json() for d in result.defects if d.type in STRUCTURAL]
+    return renders.render(camera, SEED, index, family, bench, renders.structural_plan(kinds))
 
 
 @pytest.mark.parametrize("index, before", [
@@ -93,7 +77,7 @@ def test_lit_ply_is_yarn_coloured_and_shadow_is_grey(camera):
     """The colour classes on one golden-ply photo: the ply's highlight (yarn pixels lighter
     than the bench) is mostly YARN_COLOURED, the bench mostly GREY."""
     sample = _render(camera, "golden-ply", "light_table", 31)
-    inspector = Inspector(SPEC, camera.calibration(), threads=1)
+    inspector = renders.inspector(camera)
     turned = inspector._turned(sample.image)
     sep = turned.sep
     assert sep.chroma is not None and sep.yarn_chroma > sep.chroma
