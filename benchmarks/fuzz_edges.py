@@ -40,7 +40,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from qcstation import structural
+from qcstation import segment, structural
 from qcstation.calibration import calibrate_images
 from qcstation.calibration_io import load_calibration
 from qcstation.errors import ImageError
@@ -146,17 +146,23 @@ def knee(flat: np.ndarray, mask_edge: np.ndarray) -> np.ndarray:
     return idx[r, j] + frac
 
 
+def edge_profiles(bv, op, reg, lab: np.ndarray, transpose: bool, pad: int):
+    """Both edges of every regular opening along one axis: the score's profiles falling into
+    the opening, the mask's edge and the truth's body edge on each (first_below one half)."""
+    f = sides(*band_profiles(bv.flat, op, reg, transpose, pad))
+    c = sides(*band_profiles(1 - bv.open_mask, op, reg, transpose, pad))
+    b = sides(*band_profiles((lab == 1).astype(np.uint8), op, reg, transpose, pad))
+    half = np.full(len(f), 0.5)
+    return f, first_below(c, half), first_below(b, half)
+
+
 def edges(d: Path) -> None:
     print("photo bench fuzz/mm reach_mm edges | mask steep knee - truth (median px)")
     for name, truth, bv, op, reg, lab in photos(d, labels=True):
         s, pad = bv.px_per_mm, int(np.ceil(REACH_MM * bv.px_per_mm)) + 3
         rows = []
         for tr in (False, True):
-            f = sides(*band_profiles(bv.flat, op, reg, tr, pad))
-            c = sides(*band_profiles(1 - bv.open_mask, op, reg, tr, pad))
-            b = sides(*band_profiles((lab == 1).astype(np.uint8), op, reg, tr, pad))
-            half = np.full(len(f), 0.5)
-            mask, body = first_below(c, half), first_below(b, half)
+            f, mask, body = edge_profiles(bv, op, reg, lab, tr, pad)
             rows.append(np.stack([mask, steepest(f, mask, s), knee(f, mask)]) - body)
         off = np.concatenate(rows, axis=1)
         style = truth["render"].get("style") or {}
@@ -204,17 +210,14 @@ def edge_rows(d: Path):
     """(photo, px_per_mm, profile samples, truth body edge - mask edge px) per edge of `d`."""
     for name, _, bv, op, reg, lab in photos(d, labels=True):
         for tr in (False, True):
-            f = sides(*band_profiles(bv.flat, op, reg, tr, 12))
-            c = sides(*band_profiles(1 - bv.open_mask, op, reg, tr, 12))
-            b = sides(*band_profiles((lab == 1).astype(np.uint8), op, reg, tr, 12))
-            half = np.full(len(f), 0.5)
-            mask, body = first_below(c, half), first_below(b, half)
+            f, mask, body = edge_profiles(bv, op, reg, lab, tr, 12)
             ok = np.isfinite(mask) & np.isfinite(body) & (np.abs(body - mask) < 8)
             pos = mask[ok, None] + PROFILE_PX
             i0 = np.clip(np.floor(pos).astype(int), 0, f.shape[1] - 2)
             frac = np.clip(pos - i0, 0, 1)
             r = np.arange(len(f))[ok, None]
-            x = (f[r, i0] * (1 - frac) + f[r, i0 + 1] * frac - 68.0) / 120.0  # 0 bench, 1 yarn
+            x = ((f[r, i0] * (1 - frac) + f[r, i0 + 1] * frac - segment.FLAT_BENCH)
+                 / (segment.FLAT_YARN - segment.FLAT_BENCH))  # 0 bench, 1 yarn
             yield from ((f"{d.name}/{name}", bv.px_per_mm, xi, ti)
                         for xi, ti in zip(x, (body - mask)[ok], strict=True))
 
