@@ -17,12 +17,13 @@ def camera(seed: int):
     return camera_for(seed, (1600, 1200), (3.2, 4.8))
 
 
-def inspector(cam) -> Inspector:
-    return Inspector(SPEC, cam.calibration(), threads=1)
+def inspector(cam, spec=SPEC) -> Inspector:
+    return Inspector(spec, cam.calibration(), threads=1)
 
 
-def render(cam, seed: int, index: int, family: str, bench: str, plan: Plan | None = None):
-    return render_sample(cam, np.random.default_rng([seed, index]), SPEC, bench=bench,
+def render(cam, seed: int, index: int, family: str, bench: str, plan: Plan | None = None,
+           spec=SPEC):
+    return render_sample(cam, np.random.default_rng([seed, index]), spec, bench=bench,
                          plan=plan or Plan("clean"), family=family)
 
 

@@ -8,14 +8,11 @@ holes, to be turned into a plain test then. The same nets on a 25 mm mesh are fo
 here; `qcstation eval` of the rule sets covers them).
 """
 
-import numpy as np
 import pytest
 import renders
 
 from qcstation.evaluate import match_defects
-from qcstation.pipeline import Inspector
 from qcstation.spec import load_spec
-from qcstation.synth.render import render_sample
 
 SMALL = load_spec("benchmarks/small-mesh-12.toml")
 SEED = 5340
@@ -25,10 +22,9 @@ SEED = 5340
 @pytest.mark.parametrize("index", [3, 4])
 def test_hole_in_a_12_mm_mesh_is_found(index):
     camera = renders.camera(SEED)
-    sample = render_sample(camera, np.random.default_rng([SEED, index]), SMALL,
-                           bench="dark_table", plan=renders.structural_plan(("hole",)),
-                           family="phone-camera")
-    result, _ = Inspector(SMALL, camera.calibration(), threads=1).inspect(sample.image, "net")
+    sample = renders.render(camera, SEED, index, "phone-camera", "dark_table",
+                            renders.structural_plan(("hole",)), SMALL)
+    result, _ = renders.inspector(camera, SMALL).inspect(sample.image, "net")
     matched, _ = match_defects(sample.truth["defects"], [d.to_json() for d in result.defects])
     assert sample.truth["verdict"] == "fail"
     assert result.verdict == "fail" and matched["hole"] == 1, result.reasons
