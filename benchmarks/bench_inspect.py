@@ -8,6 +8,7 @@ that computes those same figures; "measurement + structural defects" adds the la
 strand widths and every structural defect, which the baseline does not compute.
 
     python benchmarks/bench_inspect.py [--sizes 2448x2048,4000x3000] [--repeats 11]
+        [--model A.onnx --model B.onnx]   (several models: one row each, timed in the same rounds)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -25,6 +27,7 @@ import numpy as np
 from qcstation import mesh
 from qcstation.memory import keep_large_buffers
 from qcstation.model import DefectModel
+from qcstation.model.runtime import DEFAULT_MODEL
 from qcstation.pipeline import BenchView, Inspector
 from qcstation.spec import load_spec
 from qcstation.structural import measure
@@ -64,22 +67,24 @@ def usable_frame(camera: Camera, seed: int, bench: str) -> np.ndarray:
     raise RuntimeError("no usable frame rendered")
 
 
-def bench_size(size: tuple[int, int], repeats: int, seed: int) -> dict:
+def bench_size(size: tuple[int, int], repeats: int, seed: int, models: list[str]) -> dict:
     """Per step, the mean over the three frames of its median ms over `repeats` rounds. Within
     a round every step runs once on each frame, one after another, so a change in the
     machine's load falls on all of them alike."""
     camera = camera_for(seed, size, (3.2, 4.8))
     inspector = Inspector(SPEC, camera.calibration())
-    with_model = Inspector(SPEC, camera.calibration(), model=DefectModel.load())
+    with_model = {m: Inspector(SPEC, camera.calibration(), model=DefectModel.load(m))
+                  for m in models}
     steps: dict[str, Callable[[np.ndarray], object]] = {
         "full": lambda image: inspector.inspect(image, "b"),
-        "with_model": lambda image: with_model.inspect(image, "b"),
         "view": inspector.bench_view,
+        **{("with_model", m): lambda image, i=i: i.inspect(image, "b")
+           for m, i in with_model.items()},
     }
     frames = [usable_frame(camera, seed, b) for b in ("light_table", "backlit", "dark_table")]
     views = [inspector.bench_view(image) for image in frames]
     on_view: dict[str, Callable[[BenchView], object]] = {
-        "model": with_model.appearance,
+        **{("model", m): i.appearance for m, i in with_model.items()},
         "measure": lambda bv: measure(bv.openings(), bv.px_per_mm, SPEC.mesh.min_strand_mm),
         "openings": BenchView.openings,  # the figures the baseline computes, and no more
         "baseline": lambda bv: baseline_openings(bv.open_mask, bv.valid, bv.px_per_mm),
@@ -113,7 +118,9 @@ def main() -> None:
     ap.add_argument("--sizes", default="2448x2048,4000x3000")
     ap.add_argument("--repeats", type=int, default=11)
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--model", action="append", help="defect model (default: the shipped one)")
     args = ap.parse_args()
+    models = args.model or [str(DEFAULT_MODEL)]
     keep_large_buffers()  # as the qcstation command does
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"OpenCV {cv2.__version__} ({cv2.getNumThreads()} threads), numpy {np.__version__}; "
@@ -121,18 +128,20 @@ def main() -> None:
           f"over {args.repeats} rounds; "
           f"load average {os.getloadavg()[0]:.2f}; 5 MP BGR-to-grey floor "
           f"{grey_floor_ms(4 * args.repeats):.2f} ms\n")
-    print("| frame | whole inspection with model ms | defect model ms | geometry only ms | "
+    print("| frame | model | whole inspection with model ms | defect model ms | geometry only ms | "
           "bench view (rectify + segment) ms | measurement + structural defects ms | "
           "openings alone ms | baseline regionprops loop ms | baseline / measurement | "
           "baseline / openings alone |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for s in args.sizes.split(","):
         w, h = (int(v) for v in s.split("x"))
-        r = bench_size((w, h), args.repeats, args.seed)
-        print(f"| {w}x{h} | {r['with_model']:.0f} | {r['model']:.0f} | {r['full']:.0f} | "
-              f"{r['view']:.0f} | {r['measure']:.1f} | {r['openings']:.1f} | "
-              f"{r['baseline']:.0f} | {r['baseline'] / r['measure']:.1f}x | "
-              f"{r['baseline'] / r['openings']:.1f}x |", flush=True)
+        r = bench_size((w, h), args.repeats, args.seed, models)
+        for m in models:
+            print(f"| {w}x{h} | {Path(m).stem} | {r['with_model', m]:.0f} | {r['model', m]:.0f} | "
+                  f"{r['full']:.0f} | {r['view']:.0f} | {r['measure']:.1f} | "
+                  f"{r['openings']:.1f} | {r['baseline']:.0f} | "
+                  f"{r['baseline'] / r['measure']:.1f}x | {r['baseline'] / r['openings']:.1f}x |",
+                  flush=True)
 
 
 if __name__ == "__main__":

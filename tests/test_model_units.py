@@ -144,6 +144,26 @@ def test_pieces_of_one_string_merge_but_distant_ones_do_not():
     assert sorted(got) == [((0.0, 0.0, 23.0, 2.0), 0.9), ((60.0, 0.0, 5.0, 5.0), 0.7)]
 
 
+def test_a_string_in_pieces_is_judged_by_its_whole_area_when_the_card_says_so():
+    # three pieces of one foreign-matter string, 2 x 3 cells each (24 mm2), parted by the two
+    # strands it passes under (2 cells, 4 mm); the limit is 48 mm2
+    p = blob_probs()
+    for x0 in (5, 10, 15):
+        put(p, 2, 10, 12, x0, x0 + 3)
+    valid = np.ones((40, 60), bool)
+    per_piece = thresholds(area=48.0, gap=6.0)
+    assert find_defects(p, valid, 2.0, 1.0, per_piece) == []
+    whole = Thresholds(per_piece.prob, per_piece.min_area_mm2, per_piece.min_score,
+                       per_piece.merge_gap_mm, area_after_merge=True)
+    found = find_defects(p, valid, 2.0, 1.0, whole)
+    assert [(f.type, f.box) for f in found] == [("foreign_matter", (5.0, 10.0, 13.0, 2.0))]
+
+
+def test_merging_sums_the_cells_of_the_pieces():
+    got = merge_close([((0.0, 0.0, 2.0, 2.0), 0.8, 4), ((3.0, 0.0, 2.0, 2.0), 0.9, 4)], gap=2.0)
+    assert got == [((0.0, 0.0, 5.0, 2.0), 0.9, 8)]
+
+
 def test_each_cell_goes_to_one_defect_class():
     p = blob_probs()
     put(p, 2, 5, 10, 5, 15, v=0.6)

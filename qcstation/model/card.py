@@ -35,6 +35,9 @@ class Thresholds:
     min_area_mm2: dict[str, float]  # smaller regions are dropped
     min_score: dict[str, float]  # regions whose peak probability is lower are dropped
     merge_gap_mm: dict[str, float]  # regions of one class closer than this are one defect
+    # min_area_mm2 is the merged defect's, not each piece's (classes without a verifier): a
+    # string passing under strands shows in pieces; cards without the key judge each piece
+    area_after_merge: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,7 @@ def verifiers(card: ModelCard) -> dict:
 
 def _thresholds_ok(th: Thresholds) -> bool:
     tables = (th.prob, th.min_area_mm2, th.min_score, th.merge_gap_mm)
-    return all(
+    return isinstance(th.area_after_merge, bool) and all(
         isinstance(t, dict) and all(isinstance(t.get(k), int | float) for k in DEFECT_CLASSES)
         for t in tables
     )

@@ -47,14 +47,16 @@ def components(prob: np.ndarray, mask: np.ndarray) -> list[tuple[Box, float, int
 
 
 def regions(
-    prob: np.ndarray, mask: np.ndarray, min_cells: float, min_score: float
+    pieces: list[tuple[Box, float, int]], min_cells: float, min_score: float, gap: float,
+    area_after_merge: bool = False,
 ) -> list[tuple[Box, float]]:
-    """Regions with at least `min_cells` cells and a peak of at least `min_score`."""
-    return [
-        (box, peak)
-        for box, peak, area in components(prob, mask)
-        if area >= min_cells and peak >= min_score
-    ]
+    """Defects from the connected `pieces` (`components`) of one class: pieces whose peak is at
+    least `min_score`, merged where closer than `gap` cells, with at least `min_cells` cells
+    each, counted per piece before the merge or, with `area_after_merge`, per merged defect."""
+    sure = [p for p in pieces if p[1] >= min_score]
+    if area_after_merge:
+        return [(box, peak) for box, peak, cells in merge_close(sure, gap) if cells >= min_cells]
+    return merge_close([(box, peak) for box, peak, cells in sure if cells >= min_cells], gap)
 
 
 def _gap(a: Box, b: Box) -> float:
@@ -69,9 +71,10 @@ def _union(a: Box, b: Box) -> Box:
     return x0, y0, x1 - x0, y1 - y0
 
 
-def merge_close(items: list[tuple[Box, float]], gap: float) -> list[tuple[Box, float]]:
-    """Merge regions whose boxes lie closer than `gap` (a string broken by the strands it passes
-    under is one defect), until no two are that close."""
+def merge_close(items: list[tuple], gap: float) -> list[tuple]:
+    """Merge regions (box, peak) or (box, peak, cells) whose boxes lie closer than `gap` (a
+    string broken by the strands it passes under is one defect), until no two are that close:
+    the boxes' union, the higher peak and the cells summed."""
     items = list(items)
     merged = True
     while merged:
@@ -79,8 +82,9 @@ def merge_close(items: list[tuple[Box, float]], gap: float) -> list[tuple[Box, f
         for i in range(len(items)):
             for j in range(i + 1, len(items)):
                 if _gap(items[i][0], items[j][0]) < gap:
-                    box = _union(items[i][0], items[j][0])
-                    items[i] = (box, max(items[i][1], items[j][1]))
+                    a, b = items[i], items[j]
+                    items[i] = (_union(a[0], b[0]), max(a[1], b[1]),
+                                *(x + y for x, y in zip(a[2:], b[2:], strict=True)))
                     del items[j]
                     merged = True
                     break
@@ -109,7 +113,8 @@ def find_defects(
             found = verified_regions(probs, mask, name, view, valid, cell_mm, stride,
                                      min_cells, th.min_score[name], verifiers[name])
         else:
-            found = regions(prob, mask, min_cells, th.min_score[name])
+            found = regions(components(prob, mask), min_cells, th.min_score[name],
+                            th.merge_gap_mm[name] / cell_mm, th.area_after_merge)
         for (x, y, w, h), score in merge_close(found, th.merge_gap_mm[name] / cell_mm):
             box = (x * cell_px, y * cell_px, w * cell_px, h * cell_px)
             score = float(min(max(score, 0.0), 1.0))

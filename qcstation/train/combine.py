@@ -83,8 +83,11 @@ def combined_card(base: ModelCard, donor: ModelCard, cls: str, name: str, data: 
         if getattr(base, f) != getattr(donor, f):
             raise SystemExit(f"the two models differ in {f}; they cannot share one input")
     t, d = base.thresholds, donor.thresholds
+    if t.area_after_merge != d.area_after_merge:
+        raise SystemExit("the two cards measure a defect's area differently (area_after_merge)")
     th = Thresholds(*({**getattr(t, f), cls: getattr(d, f)[cls]}
-                      for f in ("prob", "min_area_mm2", "min_score", "merge_gap_mm")))
+                      for f in ("prob", "min_area_mm2", "min_score", "merge_gap_mm")),
+                    t.area_after_merge)
     verify = {k: v for k, v in base.verify.items() if k != cls}
     if cls in donor.verify:
         verify[cls] = donor.verify[cls]

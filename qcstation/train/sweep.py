@@ -27,7 +27,7 @@ import numpy as np
 from ..domain import APPEARANCE_TYPES
 from ..evaluate import match_defects
 from ..model.card import CLASSES, DEFECT_CLASSES, Thresholds
-from ..model.regions import class_masks, components, merge_close
+from ..model.regions import class_masks, components, regions
 
 PROBS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 SCORES = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995)
@@ -169,9 +169,11 @@ class Result:
 
 
 def evaluate_class(
-    name: str, sets: list[tuple[list[Cached], object]], prob: float, grid
+    name: str, sets: list[tuple[list[Cached], object]], prob: float, grid,
+    area_after_merge: bool = False,
 ) -> list[Result]:
-    """Results of every (score, area, gap) of `grid` at one probability threshold."""
+    """Results of every (score, area, gap) of `grid` at one probability threshold (the area of
+    each piece, or of each merged defect: `Thresholds.area_after_merge`)."""
     th = Thresholds(dict.fromkeys(DEFECT_CLASSES, prob), {}, {}, {})
     k = CLASSES.index(name)
     per_image = []  # (cached, rect, components)
@@ -192,9 +194,8 @@ def evaluate_class(
             n_true += len(truth)
             if not regs:
                 continue
-            cell_area = c.cell_mm**2
-            kept = [(b, p) for b, p, a in regs if p >= score and a * cell_area >= area]
-            merged = merge_close(kept, gap / c.cell_mm)
+            merged = regions(regs, area / c.cell_mm**2, score, gap / c.cell_mm,
+                             area_after_merge)
             key = (i, tuple(merged))
             if key not in memo:
                 memo[key] = _boxes_to_image(merged, c, rect, name)
@@ -218,7 +219,8 @@ def load_sets(paths: list[Path]) -> list[tuple[list[Cached], object]]:
     return sets
 
 
-def sweep(sets, budget: float, names=DEFECT_CLASSES) -> dict[str, list[Result]]:
+def sweep(sets, budget: float, names=DEFECT_CLASSES,
+          area_after_merge: bool = False) -> dict[str, list[Result]]:
     grid = [
         (s, a, g) for s, a, g in itertools.product(SCORES, AREAS_MM2, GAPS_MM)
     ]
@@ -226,7 +228,8 @@ def sweep(sets, budget: float, names=DEFECT_CLASSES) -> dict[str, list[Result]]:
     for name in names:
         res = []
         for prob in PROBS:
-            res += [r for r in evaluate_class(name, sets, prob, grid) if r.score >= prob]
+            res += [r for r in evaluate_class(name, sets, prob, grid, area_after_merge)
+                    if r.score >= prob]
         res.sort(key=lambda r: (r.fp_per_image <= budget, r.recall, -r.fp_per_image,
                                 r.score, r.area_mm2, r.prob, -r.gap_mm), reverse=True)
         out[name] = res
@@ -238,29 +241,35 @@ def _folder(cache_path: Path) -> str:
         return pickle.load(fh)["folder"]
 
 
-def apply(card_path: Path, sets, caches: list[Path], budget: float) -> None:
-    """Write the best setting per class (`sweep`) into the card at `card_path`."""
+def apply(card_path: Path, sets, caches: list[Path], budget: float, names=DEFECT_CLASSES,
+          area_after_merge: bool = False) -> None:
+    """Write the best setting of each class of `names` (`sweep`) into the card at `card_path`;
+    the other classes keep theirs."""
     from dataclasses import asdict, replace
 
     from ..model.card import ModelCard
 
     card = ModelCard.from_json(json.loads(card_path.read_text()))
-    best = {name: res[0] for name, res in sweep(sets, budget).items()}
+    best = {name: res[0] for name, res in sweep(sets, budget, names, area_after_merge).items()}
+    t = card.thresholds
     th = Thresholds(
-        {k: r.prob for k, r in best.items()},
-        {k: r.area_mm2 for k, r in best.items()},
-        {k: r.score for k, r in best.items()},
-        {k: r.gap_mm for k, r in best.items()},
+        {**t.prob, **{k: r.prob for k, r in best.items()}},
+        {**t.min_area_mm2, **{k: r.area_mm2 for k, r in best.items()}},
+        {**t.min_score, **{k: r.score for k, r in best.items()}},
+        {**t.merge_gap_mm, **{k: r.gap_mm for k, r in best.items()}},
+        area_after_merge,
     )
     folders = [_folder(p) for p in caches]
     training = dict(card.training)
     training["validation"] = {
-        k: {**asdict(r), "recall": r.recall, "fp_per_image": r.fp_per_image}
-        for k, r in best.items()
+        **training.get("validation", {}),
+        **{k: {**asdict(r), "recall": r.recall, "fp_per_image": r.fp_per_image}
+           for k, r in best.items()},
     }
     training["thresholds_chosen"] = (
         f"qcstation.train.sweep: per class the highest recall with at most {budget} false "
         f"positives per photo, counted as `qcstation eval` counts, on {', '.join(folders)}"
+        + (f" ({', '.join(names)}; area of each merged defect)" if area_after_merge else "")
     )
     replace(card, thresholds=th, training=training).save(card_path)
     for k, r in best.items():
@@ -287,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--budget", type=float, default=0.05)
     s.add_argument("--top", type=int, default=12)
     s.add_argument("--classes", nargs="+", default=list(DEFECT_CLASSES))
+    s.add_argument("--area-after-merge", action="store_true",
+                   help="the minimum area is each merged defect's, not each piece's")
     h = sub.add_parser("show")
     h.add_argument("caches", nargs="+", type=Path)
     h.add_argument("--card", type=Path, required=True, help="model card JSON")
@@ -294,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("caches", nargs="+", type=Path)
     w.add_argument("--card", type=Path, required=True, help="model card JSON to update")
     w.add_argument("--budget", type=float, default=0.05)
+    w.add_argument("--classes", nargs="+", default=list(DEFECT_CLASSES))
+    w.add_argument("--area-after-merge", action="store_true",
+                   help="the minimum area is each merged defect's, not each piece's")
     a = ap.parse_args(argv)
     if a.cmd == "cache":
         items = cache(a.dir, a.model, a.threads)
@@ -302,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sets = load_sets(a.caches)
     if a.cmd == "apply":
-        apply(a.card, sets, a.caches, a.budget)
+        apply(a.card, sets, a.caches, a.budget, a.classes, a.area_after_merge)
         return 0
     if a.cmd == "show":
         from ..model.card import ModelCard
@@ -311,9 +325,10 @@ def main(argv: list[str] | None = None) -> int:
         t = card.thresholds
         for name in DEFECT_CLASSES:
             grid = [(t.min_score[name], t.min_area_mm2[name], t.merge_gap_mm[name])]
-            print(name, _fmt(evaluate_class(name, sets, t.prob[name], grid)[0]))
+            print(name, _fmt(evaluate_class(name, sets, t.prob[name], grid,
+                                            t.area_after_merge)[0]))
         return 0
-    for name, res in sweep(sets, a.budget, a.classes).items():
+    for name, res in sweep(sets, a.budget, a.classes, a.area_after_merge).items():
         print(f"== {name} (budget {a.budget} FP/img)")
         for r in res[: a.top]:
             print("  ", _fmt(r))

@@ -12,7 +12,7 @@ import numpy as np
 from ..evaluate import match_defects
 from ..model.card import CLASSES, DEFECT_CLASSES, Thresholds
 from ..model.preprocess import normalise
-from ..model.regions import class_masks, components, merge_close
+from ..model.regions import class_masks, components, regions
 from ..model.runtime import DefectModel
 from .data import IGNORE, Sample
 
@@ -66,10 +66,9 @@ def _score(
     """(true, found, false positives) of one class over the photos at one setting."""
     n_true = n_found = n_fp = 0
     for regs, smp in zip(comps, samples, strict=True):
-        kept = [(b, p) for b, p, a in regs if p >= score and a >= area_cells]
         found = [
             {"type": name, "bbox_px": [v * stride for v in b]}
-            for b, _ in merge_close(kept, gap_cells)
+            for b, _ in regions(regs, area_cells, score, gap_cells)
         ]
         truth = [{"type": t, "bbox_px": list(b)} for t, b in smp.boxes if t == name]
         matched, fp = match_defects(truth, found)
