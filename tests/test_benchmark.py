@@ -13,6 +13,7 @@ def test_benchmark_prints_a_full_table_row():
     ).stdout
     row = next(line for line in out.splitlines() if line.startswith("| 800x600 |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert len(cells) == 10
-    assert all(float(c.rstrip("x")) > 0 for c in cells[1:])
+    assert len(cells) == 11
+    assert cells[1] == "defects-v4q"  # the shipped model by default
+    assert all(float(c.rstrip("x")) > 0 for c in cells[2:])
     assert re.search(r"BGR-to-grey floor \d+\.\d+ ms", out)

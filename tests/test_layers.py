@@ -99,4 +99,6 @@ def test_core_module_imports_no_io(module):
 def test_only_the_model_runtime_imports_onnxruntime():
     users = [p.relative_to(PKG).as_posix() for p in PKG.rglob("*.py")
              if "onnxruntime" in imported(p.read_text())]
-    assert users == ["model/runtime.py"]
+    # the run time reads models through one module; the training tool that writes an int8 copy
+    # of a model uses onnxruntime's quantiser
+    assert sorted(users) == ["model/runtime.py", "train/quantize.py"]

@@ -23,7 +23,7 @@ def test_candidate_loads_and_is_not_the_default():
     model = DefectModel.load(CANDIDATE)
     assert model.info.sha256 == hashlib.sha256(CANDIDATE.read_bytes()).hexdigest()
     assert model.info.name == "defects-v2"
-    assert DEFAULT_MODEL.name == "defects-v4.onnx"
+    assert DEFAULT_MODEL.name == "defects-v4q.onnx"
     assert model.info.sha256 != DefectModel.load().info.sha256
 
 

@@ -22,7 +22,7 @@ def test_candidate_loads_and_is_not_the_default(name):
     model = DefectModel.load(path)
     assert model.info.name == name
     assert model.info.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert DEFAULT_MODEL.name == "defects-v4.onnx"
+    assert DEFAULT_MODEL.name == "defects-v4q.onnx"
     assert "stain" in model.card.verify
 
 

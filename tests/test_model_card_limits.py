@@ -45,7 +45,7 @@ def _set(key, value):
     "edit",
     [_set("tile_px", 0), _set("output_stride", 0), _set("input_multiple", 0),
      _set("px_per_mm", 0), _set("px_per_mm", "2"), _set("px_per_mm", -2), _set("px_per_mm", True),
-     _set("px_per_mm", 1e9), _set("tile_px", 770), _set("overlap_px", 400),
+     _set("px_per_mm", 1e9), _set("tile_px", 770), lambda d: {**d, "overlap_px": d["tile_px"] // 2},
      _set("thresholds", [0.5, 0.5]), lambda d: [d]],
     ids=["tile 0", "stride 0", "multiple 0", "scale 0", "scale text", "scale negative",
          "scale bool", "scale huge", "tile not a multiple", "overlap too large",

@@ -1,6 +1,6 @@
-"""The shipped defects-v4 (docs/model-retrain.md): one ONNX graph that runs defects-v2c (foreign
-matter, loose fibres; a fine-tune of defects-v2 with backlit plastic) and defects-v1 (stains) on
-the same input (qcstation/train/combine.py)."""
+"""defects-v4 (docs/model-retrain.md), the float source of the shipped int8 defects-v4q: one ONNX
+graph that runs defects-v2c (foreign matter, loose fibres; a fine-tune of defects-v2 with backlit
+plastic) and defects-v1 (stains) on the same input (qcstation/train/combine.py)."""
 
 import json
 from pathlib import Path
@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 from test_model_planted import render
 
-from qcstation.model import DEFAULT_MODEL, DefectModel
+from qcstation.model import DefectModel
 from qcstation.model.card import CLASSES, DEFECT_CLASSES, sha256_of
 from qcstation.model.preprocess import normalise, pad_to_multiple, to_model_scale
 from qcstation.rectify import Rectifier
 
 ROOT = Path(__file__).resolve().parents[1]
+V4 = ROOT / "models" / "defects-v4.onnx"
 BASE = ROOT / "models" / "candidates" / "defects-v2c.onnx"
 DONOR = ROOT / "models" / "defects-v1.onnx"
 STAIN = CLASSES.index("stain")
@@ -29,15 +30,15 @@ def view_input() -> np.ndarray:
     """A real rendered photo with a stain, as the network's padded (1, 3, h, w) input."""
     sample, cal = render(21, "light_table", "stain")
     rect = Rectifier.build(cal)
-    m = card(DEFAULT_MODEL)["px_per_mm"]
+    m = card(V4)["px_per_mm"]
     img = to_model_scale(rect.rectify(sample.image), rect.px_per_mm, m)
     x = normalise(img, to_model_scale(rect.valid, rect.px_per_mm, m))
     return pad_to_multiple(x, 16)[None]
 
 
-def test_default_is_v4_and_its_card_names_the_files_it_combines():
-    c = card(DEFAULT_MODEL)
-    assert DEFAULT_MODEL.name == "defects-v4.onnx" and c["name"] == "defects-v4"
+def test_v4s_card_names_the_files_it_combines():
+    c = card(V4)
+    assert c["name"] == "defects-v4"
     combined = c["training"]["combined"]
     assert combined["base"]["sha256"] == sha256_of(BASE.read_bytes())
     assert combined["donor"]["sha256"] == sha256_of(DONOR.read_bytes())
@@ -45,7 +46,7 @@ def test_default_is_v4_and_its_card_names_the_files_it_combines():
 
 
 def test_each_class_keeps_the_setting_of_the_network_it_comes_from():
-    c, base, donor = card(DEFAULT_MODEL), card(BASE), card(DONOR)
+    c, base, donor = card(V4), card(BASE), card(DONOR)
     for field, per_class in c["thresholds"].items():
         for name in DEFECT_CLASSES:
             want = donor if name == "stain" else base
@@ -56,7 +57,7 @@ def test_each_class_keeps_the_setting_of_the_network_it_comes_from():
 def test_stain_is_v1s_and_the_rest_v2s_rescaled_on_a_real_photo(view_input):
     # given the three networks on one rendered photo
     shipped, v2, v1 = (DefectModel.load(p, threads=1).session.run(None, {"image": view_input})[0][0]
-                  for p in (DEFAULT_MODEL, BASE, DONOR))
+                  for p in (V4, BASE, DONOR))
     # then the stain channel is v1's, the others v2's times (1 - v1 stain) / (1 - v2 stain)
     assert np.abs(shipped[STAIN] - v1[STAIN]).max() < 1e-6
     others = [k for k in range(len(CLASSES)) if k != STAIN]

@@ -96,4 +96,4 @@ def test_inspector_reports_the_model_and_its_defect(model):
     found = [d for d in result.defects if d.type == "foreign_matter"]
     truth = [d for d in sample.truth["defects"] if d["type"] == "foreign_matter"]
     assert len(found) == 1 and overlap(found[0].bbox_px, truth[0]["bbox_px"]) >= 0.3
-    assert result.to_json()["model"] == {"name": "defects-v4", "sha256": model.info.sha256}
+    assert result.to_json()["model"] == {"name": "defects-v4q", "sha256": model.info.sha256}

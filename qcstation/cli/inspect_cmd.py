@@ -43,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, default=None, metavar="ONNX",
                    help="appearance-defect model (default: the shipped "
-                        "models/defects-v4.onnx)")
+                        "models/defects-v4q.onnx)")
     p.add_argument("--no-model", action="store_true",
                    help="geometry only: no foreign matter, stain or loose-fibre detection")
     p.add_argument("--threads", type=threads, default=2,

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 HIDING = ("foreign_matter", "stain")  # classes that hide the yarn or bench under them
 
-DEFAULT_MODEL = shipped("models/defects-v4.onnx")  # docs/model-retrain.md
+DEFAULT_MODEL = shipped("models/defects-v4q.onnx")  # docs/model-retrain.md (int8 defects-v4)
 MAX_MODEL_BYTES = 512 * MB
 _ORT_ERRORS = (
     ort_state.Fail,
@@ -73,7 +73,7 @@ class DefectModel:
             raise ModelError(
                 f"the defect model {path} does not exist; give the path of a "
                 "model made by `qcstation train` (the shipped one is "
-                "models/defects-v4.onnx)."
+                "models/defects-v4q.onnx)."
             ) from None
         except OSError as e:
             raise ModelError(f"the defect model {path} cannot be read ({e.strerror}).") from None
