@@ -13,8 +13,6 @@ from qcstation.errors import ModelError
 from qcstation.model import DEFAULT_MODEL, DefectModel
 from qcstation.model.card import CLASSES, load_card
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def copy_model(tmp_path: Path) -> Path:
     dst = tmp_path / "m.onnx"
