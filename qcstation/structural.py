@@ -29,6 +29,8 @@ SHOWN_SHARE = 0.5  # on a textured bench a strand the view shows parts openings:
 # share of the way from the openings' score to the yarn's around them (_strand_level relative;
 # thin/* seeds 5391-5395: cut strands 0.01-0.44, at 0.72 one stub hung with loose fibres on a
 # plain light table; strands the mask lost to grain and lit plies on wood 0.63-1.39)
+FAINT_EDGE = 0.15  # a faint strand's light is summed across while its cover is above this share
+LIGHT_SAMPLES, LIGHT_MIN = 24, 5  # sound segments per axis that scale a faint strand's light
 SEEN_WHOLE = 0.85  # an opening under a covering finding with this share of a typical opening's
 # area is seen whole, and measured
 HIDDEN_GAP = 0.7  # merged openings whose missing yarn is hidden this much are not reported
@@ -303,7 +305,8 @@ def cut_segments(seg: Segments, hair_px: float, core_px: float = 1.0) -> np.ndar
     return (seg.min_px < hair_px) | (seg.core_px < core_px)
 
 
-def thin_findings(seg: Segments, min_strand_px: float) -> list[Finding]:
+def thin_findings(seg: Segments, min_strand_px: float,
+                  faint: list[Finding] = ()) -> list[Finding]:
     """Strand segments whose body is narrower than `min_strand_px` along their length: the
     median over the samples of the core (mesh.strand_segments), not of the yarn mask. The
     mask's edge is the middle of the blurred step from bench to yarn, which the hairs and the
@@ -319,10 +322,18 @@ def thin_findings(seg: Segments, min_strand_px: float) -> list[Finding]:
     a flank turned from the light read as bench) the bodies of sound strands scatter by a
     millimetre or more and the thinnest of them fall under the limit; a strand spun thin lies
     far below its row. Each axis by itself: light from one side shades the flanks of the
-    strands along one axis only, and grain runs along one axis."""
-    out = []
+    strands along one axis only, and grain runs along one axis.
+
+    `faint`: strands the mask lost, under the limit by their light (_faint_thin), judged with
+    the measured ones of their axis: kept where _thin keeps them (a sound strand that a bench
+    of the yarn's colour hid under-reads, but stays within its axis's spread)."""
     body = seg.body
-    for k in np.flatnonzero(_thin(body, seg.vertical, min_strand_px)):
+    faint_width = np.array([f.size_px[1] for f in faint], np.float64)
+    faint_vertical = np.array([f.box[3] > f.box[2] for f in faint], bool)
+    thin = _thin(np.concatenate([body, faint_width]),
+                 np.concatenate([seg.vertical, faint_vertical]), min_strand_px)
+    out = [f for f, keep in zip(faint, thin[len(body):], strict=True) if keep]
+    for k in np.flatnonzero(thin[:len(body)]):
         x, y, w, h = (float(v) for v in seg.box[k])
         length, width = (h, w) if seg.vertical[k] else (w, h)
         width = min(width, float(body[k]))
@@ -367,7 +378,9 @@ def measure(op: Openings, px_per_mm: float, min_strand_mm: float,
     openings are still checked for thinness. ImageError where the clear regions are not one
     per mesh cell (the yarn mask is wrong: nothing it measures could be trusted).
     `flat` (the flattened yarn score, segment.flat_u8) shows strands too faint or blurred for
-    the yarn mask: merged openings whose parting strands it shows all along are not a tear.
+    the yarn mask: merged openings whose parting strands it shows all along are not a tear,
+    and each such strand is as wide as the light it takes (_faint_thin): under the spec's
+    minimum, it is a thin strand.
     `textured`: the bench has a texture of its own (the yarn was read off a smoothed fit,
     segment.fit_separation): there the mask's edges, and so its cuts and merges, follow grain
     and lit plies, and the view decides whether a strand parts openings (SHOWN_SHARE).
@@ -399,10 +412,17 @@ def measure(op: Openings, px_per_mm: float, min_strand_mm: float,
     # body of a few fibres only
     faint = _faint_strands(op, flat, strand_px, textured)
     cells = _by_area(op, cells, single)
+    thin_faint: list[Finding] = []
     if faint is not None:  # merged or cut in the mask, parted by a faint strand in the view
         nx, ny = merged_shape(op, lat)
-        cells[[i for i in np.flatnonzero(cells > 1) if faint([i], (nx[i], ny[i]))]] = 1
+        parted = [i for i in np.flatnonzero(cells > 1) if faint([i], (nx[i], ny[i]))]
+        cells[parted] = 1
         cut = _unless_faint(cut, seg, faint)
+        if not textured:  # there the flattened score is the yarn's cover (not on grain)
+            scale = _light_scale(_judged_by_body(clear), op, flat, strand_px) if parted else None
+            thin_faint = [f for i in parted
+                          for f in _faint_thin([i], (nx[i], ny[i]), op, flat, strand_px,
+                                               min_strand_mm * s, scale)]
     joins = (seg.a[cut], seg.b[cut])
     torn = np.flatnonzero(cells > 1)
     torn = np.union1d(torn, np.concatenate(joins)) if cut.any() else torn
@@ -422,7 +442,7 @@ def measure(op: Openings, px_per_mm: float, min_strand_mm: float,
                  if not (seen and _gap_hidden(f.box, op, lat, seen, strand_px) >= HIDDEN_GAP)]
                 + irregular_findings(op, lat, single)
                 + thin_findings(_judged_by_body(seg.subset(~cut & ~_in_pairs(seg, joins))),
-                                min_strand_mm * s))
+                                min_strand_mm * s, thin_faint))
     return Measurement(_mesh_stats(op, regular, clear, s), regular, tuple(findings))
 
 
@@ -525,14 +545,7 @@ def _strand_level(members, shape: tuple[int, int], op: Openings, flat: np.ndarra
     A strand blurred by motion or seen through murky water stays a band of yarn-coloured
     light though the edge rule cuts it into dashes; a cut leaves the bench there but for a few
     crossing hairs (the median passes over them) and the frayed stubs at its ends."""
-    members = list(members)
-    x, y = int(op.x0[members].min()), int(op.y0[members].min())
-    w = int((op.x0[members] + op.bw[members]).max()) - x
-    h = int((op.y0[members] + op.bh[members]).max()) - y
-    inside = np.zeros((h, w), np.uint8)
-    cv2.drawContours(inside, [op.contours[i] for i in members], -1, 1, cv2.FILLED,
-                     offset=(-x, -y))
-    box = flat[y:y + h, x:x + w]
+    x, y, inside, box = _region(members, op, flat)
     if box.shape != inside.shape or not inside.any():
         return 0.0
     reach = max(1, int(round(0.5 * strand_px)))
@@ -552,6 +565,113 @@ def _strand_level(members, shape: tuple[int, int], op: Openings, flat: np.ndarra
     if not relative:
         return min(shows) - clear
     return (min(shows) - clear) / max(_yarn_level(members, op, flat, strand_px) - clear, 1.0)
+
+
+def _region(members, op: Openings, flat: np.ndarray
+            ) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """The box of openings `members`: its corner (x, y), the openings' pixels in it (uint8 0/1)
+    and the flattened score over it."""
+    members = list(members)
+    x, y = int(op.x0[members].min()), int(op.y0[members].min())
+    w = int((op.x0[members] + op.bw[members]).max()) - x
+    h = int((op.y0[members] + op.bh[members]).max()) - y
+    inside = np.zeros((h, w), np.uint8)
+    cv2.drawContours(inside, [op.contours[i] for i in members], -1, 1, cv2.FILLED,
+                     offset=(-x, -y))
+    return x, y, inside, flat[y:y + h, x:x + w]
+
+
+def _faint_thin(members, shape: tuple[int, int], op: Openings, flat: np.ndarray,
+                strand_px: float, min_strand_px: float, scale: tuple[float, float]
+                ) -> list[Finding]:
+    """Strands under `min_strand_px` among the faint ones that part merged openings `members`
+    (`shape` cells across x along): each inner line's width is the light it takes, summed
+    across it (_light_width), times its axis's `scale` (vertical, horizontal: _light_scale).
+    The light is read over the line's cell-wide window, on the central half of the rows where
+    the openings lie on both sides. `measure` then judges them as measured strands (_thin)."""
+    x, y, inside, box = _region(members, op, flat)
+    if box.shape != inside.shape or not inside.any():
+        return []
+    clear = float(np.percentile(box[inside > 0], 25))
+    height = max(_yarn_level(members, op, flat, strand_px) - clear, 1.0)
+    out = []
+    for f_box, in_box, n, vertical in ((box, inside, shape[0], True),
+                                       (box.T, inside.T, shape[1], False)):
+        cell = f_box.shape[1] / n
+        has = in_box.any(axis=1)
+        first = np.where(has, in_box.argmax(axis=1), f_box.shape[1])
+        last = np.where(has, f_box.shape[1] - 1 - in_box[:, ::-1].argmax(axis=1), -1)
+        for k in range(1, n):
+            c0, c1 = max(0, int((k - 0.5) * cell)), int((k + 0.5) * cell)
+            rows = np.flatnonzero((first < k * cell - strand_px) & (last > k * cell + strand_px))
+            if len(rows) < 4:
+                continue
+            along0, along1 = float(rows[0]), float(rows[-1] + 1)
+            light, centre = _light_width(f_box[rows, c0:c1], clear, height)
+            width = light * scale[0 if vertical else 1]
+            if width >= min_strand_px:
+                continue
+            centre += c0
+            score = float(min(1.0, 0.5 + (1 - width / min_strand_px)))
+            if vertical:
+                fbox = (x + centre - width / 2, y + along0, width, along1 - along0)
+            else:
+                fbox = (x + along0, y + centre - width / 2, along1 - along0, width)
+            out.append(Finding("thin_strand", fbox, (along1 - along0, width), score,
+                               tuple(int(m) for m in members)))
+    return out
+
+
+def _light_width(window: np.ndarray, clear: float, height: float) -> tuple[float, float]:
+    """The width (px) of the strand running along the rows of `window` (rows along it, columns
+    across) by the light it takes, and the column of its middle.
+
+    Blur and a phone's softness spread a strand's light over more pixels but keep its sum: the
+    sum across of its cover (the flattened score `height` above `clear` is 1) is the strand's
+    width, sharp or not. The cover of a column is its median over the central half of the rows
+    (hairs crossing pass under the median), summed over the run around its peak while above
+    FAINT_EDGE (bench grain and noise farther out are not summed)."""
+    rows = window[len(window) // 4:len(window) - len(window) // 4]
+    cover = np.clip((np.median(rows, axis=0) - clear) / height, 0, 1)
+    peak = int(np.argmax(cover))
+    above = cover > FAINT_EDGE  # the run around the peak: up to the first pixel not above
+    lo = peak - int(np.argmin(np.append(above[peak::-1], False))) + 1
+    hi = peak + int(np.argmin(np.append(above[peak:], False)))
+    return float(cover[lo:hi].sum()), 0.5 * (lo + hi)
+
+
+def _light_scale(seg: Segments, op: Openings, flat: np.ndarray, strand_px: float
+                 ) -> tuple[float, float]:
+    """Per axis (vertical, horizontal strands), the median of body over light (_light_width)
+    of up to LIGHT_SAMPLES of the sound segments `seg`: a faint strand's light times it is read
+    as their bodies are (where the flattened score under-reads every strand alike, as on some
+    benches, it scales all of them); 1 where fewer than LIGHT_MIN show it."""
+    out = []
+    for axis in (seg.vertical, ~seg.vertical):
+        ks = np.flatnonzero(axis)
+        if len(ks):
+            ks = ks[np.linspace(0, len(ks) - 1, min(len(ks), LIGHT_SAMPLES)).astype(int)]
+        ratio = []
+        for k in ks:
+            a, b = int(seg.a[k]), int(seg.b[k])
+            _, _, inside, box = _region([a, b], op, flat)
+            if not inside.any():
+                continue
+            clear = float(np.percentile(box[inside > 0], 25))
+            height = _yarn_level([a, b], op, flat, strand_px) - clear
+            bx, by, bw, bh = (int(v) for v in seg.box[k])
+            pad = int(strand_px)
+            if seg.vertical[k]:  # rows along the strand, columns across
+                window = flat[by:by + bh, max(0, bx - pad):bx + bw + pad]
+            else:
+                window = flat[max(0, by - pad):by + bh + pad, bx:bx + bw].T
+            if height < 1.0 or window.shape[0] < 4 or window.shape[1] < 2:
+                continue
+            light, _ = _light_width(window.astype(np.float32), clear, height)
+            if light > 0:
+                ratio.append(float(seg.body[k]) / light)
+        out.append(float(np.median(ratio)) if len(ratio) >= LIGHT_MIN else 1.0)
+    return out[0], out[1]
 
 
 def _yarn_level(members, op: Openings, flat: np.ndarray, strand_px: float) -> float:
