@@ -561,7 +561,7 @@ def _strand_level(members, shape: tuple[int, int], op: Openings, flat: np.ndarra
             shows.append(float(window.max()) if window.size else -np.inf)
     if not shows or not np.isfinite(min(shows)):
         return 0.0
-    clear = float(np.percentile(box[inside > 0], 25))
+    clear = _clear_level(inside, box)
     if not relative:
         return min(shows) - clear
     return (min(shows) - clear) / max(_yarn_level(members, op, flat, strand_px) - clear, 1.0)
@@ -581,6 +581,21 @@ def _region(members, op: Openings, flat: np.ndarray
     return x, y, inside, flat[y:y + h, x:x + w]
 
 
+def _clear_level(inside: np.ndarray, box: np.ndarray) -> float:
+    """The openings' own flattened score: the lower quartile over their pixels (`inside`) of
+    the score `box` (hairs crossing them and frayed stubs stay above it)."""
+    return float(np.percentile(box[inside > 0], 25))
+
+
+def _row_extents(in_box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of the 0/1 `in_box`, its first and last column that is set (the row's length
+    and -1 where none is)."""
+    n = in_box.shape[1]
+    has = in_box.any(axis=1)
+    return (np.where(has, in_box.argmax(axis=1), n),
+            np.where(has, n - 1 - in_box[:, ::-1].argmax(axis=1), -1))
+
+
 def _faint_thin(members, shape: tuple[int, int], op: Openings, flat: np.ndarray,
                 strand_px: float, min_strand_px: float, scale: tuple[float, float]
                 ) -> list[Finding]:
@@ -592,15 +607,13 @@ def _faint_thin(members, shape: tuple[int, int], op: Openings, flat: np.ndarray,
     x, y, inside, box = _region(members, op, flat)
     if box.shape != inside.shape or not inside.any():
         return []
-    clear = float(np.percentile(box[inside > 0], 25))
+    clear = _clear_level(inside, box)
     height = max(_yarn_level(members, op, flat, strand_px) - clear, 1.0)
     out = []
     for f_box, in_box, n, vertical in ((box, inside, shape[0], True),
                                        (box.T, inside.T, shape[1], False)):
         cell = f_box.shape[1] / n
-        has = in_box.any(axis=1)
-        first = np.where(has, in_box.argmax(axis=1), f_box.shape[1])
-        last = np.where(has, f_box.shape[1] - 1 - in_box[:, ::-1].argmax(axis=1), -1)
+        first, last = _row_extents(in_box)
         for k in range(1, n):
             c0, c1 = max(0, int((k - 0.5) * cell)), int((k + 0.5) * cell)
             rows = np.flatnonzero((first < k * cell - strand_px) & (last > k * cell + strand_px))
@@ -657,7 +670,7 @@ def _light_scale(seg: Segments, op: Openings, flat: np.ndarray, strand_px: float
             _, _, inside, box = _region([a, b], op, flat)
             if not inside.any():
                 continue
-            clear = float(np.percentile(box[inside > 0], 25))
+            clear = _clear_level(inside, box)
             height = _yarn_level([a, b], op, flat, strand_px) - clear
             bx, by, bw, bh = (int(v) for v in seg.box[k])
             pad = int(strand_px)
@@ -696,9 +709,7 @@ def _line_levels(f_box: np.ndarray, in_box: np.ndarray, reach: int, body: int) -
     """For each column of `f_box`, the mean over `body` columns around it of the median score
     over the central half of the rows where `in_box` lies on both sides (-inf: none)."""
     n = f_box.shape[1]
-    has = in_box.any(axis=1)
-    first = np.where(has, in_box.argmax(axis=1), n)
-    last = np.where(has, n - 1 - in_box[:, ::-1].argmax(axis=1), -1)
+    first, last = _row_extents(in_box)
     levels = np.full(n, -np.inf)
     for c in range(reach, n - reach):
         rows = np.flatnonzero((first < c - reach) & (last > c + reach))
