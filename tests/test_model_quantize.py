@@ -57,7 +57,7 @@ def test_quantize_command_writes_a_loadable_int8_copy(tmp_path):
 
     write_dataset(tmp_path / "set", 3, 6650, ROOT / "specs" / "kr-coirnet-25.toml", (1600, 1200),
                   (3.2, 4.8), False, 1)
-    out = tmp_path / "v1q.onnx"
+    out = tmp_path / "models" / "v1q.onnx"  # a folder that does not exist yet
     assert quantize.main([str(V1), str(out), str(tmp_path / "set"), "--every", "1",
                           "--tile-px", "1024", "--threads", "1"]) == 0
     model = DefectModel.load(out, threads=1)  # checks sha256 and that it outputs probabilities

@@ -64,6 +64,7 @@ def quantise(src: Path, out: Path, inputs: list[np.ndarray], tile_px: int | None
             x = next(self.left, None)
             return None if x is None else {"image": x}
 
+    out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         pre = Path(tmp) / "pre.onnx"
         quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
