@@ -107,15 +107,17 @@ def find_defects(
     for name, mask in masks.items():
         prob = probs[CLASSES.index(name)]
         min_cells = th.min_area_mm2[name] / cell_mm**2
+        gap = th.merge_gap_mm[name] / cell_mm
         if name in verifiers:
             if view is None:
                 raise ValueError(f"the {name} verifier needs the view")
-            found = verified_regions(probs, mask, name, view, valid, cell_mm, stride,
-                                     min_cells, th.min_score[name], verifiers[name])
+            found = merge_close(verified_regions(probs, mask, name, view, valid, cell_mm, stride,
+                                                 min_cells, th.min_score[name], verifiers[name]),
+                                gap)
         else:
-            found = regions(components(prob, mask), min_cells, th.min_score[name],
-                            th.merge_gap_mm[name] / cell_mm, th.area_after_merge)
-        for (x, y, w, h), score in merge_close(found, th.merge_gap_mm[name] / cell_mm):
+            found = regions(components(prob, mask), min_cells, th.min_score[name], gap,
+                            th.area_after_merge)
+        for (x, y, w, h), score in found:
             box = (x * cell_px, y * cell_px, w * cell_px, h * cell_px)
             score = float(min(max(score, 0.0), 1.0))
             out.append(Finding(name, box, (box[2], box[3]), score, ()))
