@@ -124,8 +124,7 @@ class Inspector:
         bv, op, seen, colour = self._look(image, colour)
         if seen is not None:  # a stain is soaked into the yarn: none off it (stain_place)
             seen = stain_place.stains_on_net(seen, bv.yarn, bv.open_mask, op, bv.px_per_mm)
-        m = structural.measure(op, bv.px_per_mm, self.spec.mesh.min_strand_mm, seen, bv.flat,
-                               bv.textured)
+        m = measure(bv, op, self.spec.mesh.min_strand_mm, seen)
         m = replace(m, stats=m.stats.less_bias(*self.cal.opening_bias_mm))
         findings = list(m.findings) + (seen.findings if seen else [])
         back = cv2.invertAffineTransform(bv.to_mesh)
@@ -255,7 +254,7 @@ class _Turned:
 
 def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
             seen: structural.Appearance | None = None) -> structural.Measurement:
-    """The earlier call of `structural.measure`, kept for callers that pass the bench view."""
+    """`structural.measure` of the openings `op` of the bench view `bv`."""
     return structural.measure(op, bv.px_per_mm, min_strand_mm, seen, bv.flat, bv.textured)
 
 

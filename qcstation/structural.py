@@ -337,10 +337,15 @@ def thin_findings(seg: Segments, min_strand_px: float,
         x, y, w, h = (float(v) for v in seg.box[k])
         length, width = (h, w) if seg.vertical[k] else (w, h)
         width = min(width, float(body[k]))
-        score = float(min(1.0, 0.5 + 0.5 * (1 - body[k] / min_strand_px) * 2))
+        score = _thin_score(float(body[k]), min_strand_px)
         out.append(Finding("thin_strand", (x, y, w, h), (length, width), score,
                            (int(seg.a[k]), int(seg.b[k]))))
     return out
+
+
+def _thin_score(width: float, min_strand_px: float) -> float:
+    """A thin strand's score: 0.5 at the limit, 1 at half of it and below."""
+    return float(min(1.0, 0.5 + (1 - width / min_strand_px)))
 
 
 def _thin(body: np.ndarray, vertical: np.ndarray, min_strand_px: float) -> np.ndarray:
@@ -625,7 +630,7 @@ def _faint_thin(members, shape: tuple[int, int], op: Openings, flat: np.ndarray,
             if width >= min_strand_px:
                 continue
             centre += c0
-            score = float(min(1.0, 0.5 + (1 - width / min_strand_px)))
+            score = _thin_score(width, min_strand_px)
             if vertical:
                 fbox = (x + centre - width / 2, y + along0, width, along1 - along0)
             else:

@@ -7,12 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_model_planted import render
+from test_model_planted import model_input
 
 from qcstation.model import DefectModel
 from qcstation.model.card import CLASSES, DEFECT_CLASSES, sha256_of
-from qcstation.model.preprocess import normalise, pad_to_multiple, to_model_scale
-from qcstation.rectify import Rectifier
 
 ROOT = Path(__file__).resolve().parents[1]
 V4 = ROOT / "models" / "defects-v4.onnx"
@@ -28,12 +26,7 @@ def card(path: Path) -> dict:
 @pytest.fixture(scope="module")
 def view_input() -> np.ndarray:
     """A real rendered photo with a stain, as the network's padded (1, 3, h, w) input."""
-    sample, cal = render(21, "light_table", "stain")
-    rect = Rectifier.build(cal)
-    m = card(V4)["px_per_mm"]
-    img = to_model_scale(rect.rectify(sample.image), rect.px_per_mm, m)
-    x = normalise(img, to_model_scale(rect.valid, rect.px_per_mm, m))
-    return pad_to_multiple(x, 16)[None]
+    return model_input(21, "light_table", "stain", card(V4)["px_per_mm"])[None]
 
 
 def test_v4s_card_names_the_files_it_combines():

@@ -10,6 +10,7 @@ import pytest
 from qcstation.domain import APPEARANCE_TYPES
 from qcstation.evaluate import overlap
 from qcstation.model import DefectModel
+from qcstation.model.preprocess import normalise, to_model_scale
 from qcstation.pipeline import Inspector
 from qcstation.rectify import Rectifier, image_to_bench
 from qcstation.spec import load_spec
@@ -29,6 +30,15 @@ def render(seed: int, bench: str, kind: str, size=(800, 600)):
     plan = Plan("clean") if kind == "clean" else Plan("appearance", appearance=(kind,))
     sample = render_sample(camera, rng, SPEC, bench=bench, plan=plan)
     return sample, camera.calibration()
+
+
+def model_input(seed: int, bench: str, kind: str, px_per_mm: float) -> np.ndarray:
+    """The photo `render` makes as a network's normalised input (3, h, w) at `px_per_mm`,
+    zero-padded to a multiple of 16 (the shipped models' input multiple)."""
+    sample, cal = render(seed, bench, kind)
+    rect = Rectifier.build(cal)
+    img = to_model_scale(rect.rectify(sample.image), rect.px_per_mm, px_per_mm)
+    return normalise(img, to_model_scale(rect.valid, rect.px_per_mm, px_per_mm), multiple=16)
 
 
 def view_box(rect: Rectifier, bbox) -> tuple[float, float, float, float]:

@@ -6,27 +6,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_model_planted import render
+from test_model_planted import model_input
 
 from qcstation.errors import DataError
 from qcstation.model import DEFAULT_MODEL, DefectModel
 from qcstation.model.card import load_card, sha256_of
-from qcstation.model.preprocess import normalise, to_model_scale
-from qcstation.rectify import Rectifier
 from qcstation.synth.dataset import write_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 V4 = ROOT / "models" / "defects-v4.onnx"
 V1 = ROOT / "models" / "defects-v1.onnx"
-
-
-def model_input(seed: int, bench: str, kind: str) -> np.ndarray:
-    """A rendered photo with a defect as the networks' normalised (3, h, w) input."""
-    sample, cal = render(seed, bench, kind)
-    rect = Rectifier.build(cal)
-    m = load_card(V4).px_per_mm
-    img = to_model_scale(rect.rectify(sample.image), rect.px_per_mm, m)
-    return normalise(img, to_model_scale(rect.valid, rect.px_per_mm, m), multiple=16)
+M = load_card(V4).px_per_mm  # the scale both models work at
 
 
 def test_the_default_is_the_int8_copy_of_v4_with_v4s_thresholds():
@@ -41,7 +31,7 @@ def test_the_default_is_the_int8_copy_of_v4_with_v4s_thresholds():
                                              (13, "backlit", "plastic")])
 def test_int8_and_float_models_see_the_same_defects(seed, bench, kind):
     # given one rendered photo through both models (the int8 one in one tile of 1536 px)
-    x = model_input(seed, bench, kind)
+    x = model_input(seed, bench, kind, M)
     float_probs = DefectModel.load(V4, threads=2).probabilities(x)
     int8_probs = DefectModel.load(DEFAULT_MODEL, threads=2).probabilities(x)
     # then they pick the same class in nearly every cell, and the defect's cells alike
@@ -64,8 +54,10 @@ def test_quantize_command_writes_a_loadable_int8_copy(tmp_path):
     card, source = model.card, load_card(V1)
     assert card.name == "v1q" and card.tile_px == 1024 and card.thresholds == source.thresholds
     assert card.training["quantised"]["calibration_inputs"] == 3
+    assert card.training["quantised"]["command"].endswith(f"{out} {tmp_path / 'set'} --every 1 "
+                                                          "--tile-px 1024 --threads 1")
     assert out.stat().st_size < 0.5 * V1.stat().st_size
-    x = model_input(21, "light_table", "stain")
+    x = model_input(21, "light_table", "stain", M)
     agree = DefectModel.load(V1, threads=1).probabilities(x).argmax(0) == model.probabilities(
         x).argmax(0)
     assert agree.mean() > 0.98

@@ -34,19 +34,21 @@ QUANTISED_OPS = ["Conv", "Relu", "Concat", "Resize"]
 def calibration_inputs(src: Path, folders: list[Path], every: int, threads: int
                        ) -> list[np.ndarray]:
     """Normalised model inputs (1, 3, h, w), one tile of the card's size per photo used."""
-    tile = load_card(src).tile_px
+    card = load_card(src)
+    tile = card.tile_px
     out = []
     for folder in folders:
         for item in cache(folder, src, threads)[::every]:
             if item.view is not None:
-                x = normalise(item.view, multiple=16)
+                x = normalise(item.view, multiple=card.input_multiple)
                 out.append(np.ascontiguousarray(x[None, :, :tile, :tile]))
     return out
 
 
-def quantise(src: Path, out: Path, inputs: list[np.ndarray], tile_px: int | None = None
-             ) -> ModelCard:
-    """Write the int8 copy of `src` to `out` with its card; returns the card."""
+def quantise(src: Path, out: Path, inputs: list[np.ndarray], tile_px: int | None = None,
+             command: str = "") -> ModelCard:
+    """Write the int8 copy of `src` to `out` with its card (recording `command`, the one that
+    made it); returns the card."""
     import onnx
     from onnxruntime.quantization import (
         CalibrationDataReader,
@@ -83,7 +85,7 @@ def quantise(src: Path, out: Path, inputs: list[np.ndarray], tile_px: int | None
     training["quantised"] = {
         "from": f"{source.name} ({source.sha256[:12]})",
         "calibration_inputs": len(inputs),
-        "command": "python -m qcstation.train.quantize " + " ".join(sys.argv[1:]),
+        "command": command,
     }
     card = replace(source, name=out.stem, sha256=sha256_of(out.read_bytes()),
                    tile_px=tile_px or source.tile_px, training=training)
@@ -100,9 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--every", type=int, default=4, help="use every n-th photo")
     ap.add_argument("--tile-px", type=int, help="the copy's tile size (default: the source's)")
     ap.add_argument("--threads", type=int, default=2)
+    argv = sys.argv[1:] if argv is None else argv
     a = ap.parse_args(argv)
     inputs = calibration_inputs(a.src, a.folders, a.every, a.threads)
-    card = quantise(a.src, a.out, inputs, a.tile_px)
+    card = quantise(a.src, a.out, inputs, a.tile_px,
+                    "python -m qcstation.train.quantize " + " ".join(argv))
     print(json.dumps({"model": str(a.out), "name": card.name, "sha256": card.sha256,
                       "calibration_inputs": len(inputs)}))
     return 0
