@@ -15,7 +15,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from . import coverage, segment, stain_place, structural
+from . import coverage, segment, stain_contrast, stain_place, structural
 from . import mesh as meshmod
 from . import threads as threadlimit
 from .domain import Calibration, Defect, Frame, Inspection, ModelInfo
@@ -122,8 +122,8 @@ class Inspector:
         check_usable(image)
         colour = has_colour(image)  # the defect model tells foreign matter by its colour
         bv, op, seen, colour = self._look(image, colour)
-        if seen is not None:  # a stain is soaked into the yarn: none off it (stain_place)
-            seen = stain_place.stains_on_net(seen, bv.yarn, bv.open_mask, op, bv.px_per_mm)
+        if seen is not None:
+            seen = stains_judged(seen, bv, op)
         m = measure(bv, op, self.spec.mesh.min_strand_mm, seen)
         m = replace(m, stats=m.stats.less_bias(*self.cal.opening_bias_mm))
         findings = list(m.findings) + (seen.findings if seen else [])
@@ -167,9 +167,9 @@ class Inspector:
 
     def appearance(self, bv: BenchView) -> structural.Appearance:
         """The defect model on the bench view, its findings in the bench view's pixels; stains
-        off the yarn dropped as `inspect` drops them (stain_place)."""
-        seen = self._appearance_of(bv.rect, bv.to_mesh, bv.valid)
-        return stain_place.stains_on_net(seen, bv.yarn, bv.open_mask, bv.openings(), bv.px_per_mm)
+        judged as `inspect` judges them (`stains_judged`)."""
+        return stains_judged(self._appearance_of(bv.rect, bv.to_mesh, bv.valid), bv,
+                             bv.openings())
 
     def _appearance_of(self, rect: np.ndarray, to_mesh: np.ndarray,
                        valid: np.ndarray) -> structural.Appearance:
@@ -252,6 +252,18 @@ class _Turned:
     coarse_small: np.ndarray | None = None  # uint8 0/1 yarn of the smoothed fit (textured bench)
 
 
+def stains_judged(seen: structural.Appearance, bv: BenchView,
+                  op: meshmod.Openings) -> structural.Appearance:
+    """`seen` less the stain findings off the yarn (stain_place) and those that do not stand
+    out of the net's own yarn (stain_contrast)."""
+    seen = stain_place.stains_on_net(seen, bv.yarn, bv.open_mask, op, bv.px_per_mm)
+    if not any(f.type == "stain" for f in seen.findings):
+        return seen
+    view, yarn = bv.yarn_at_scale(stain_contrast.PX_PER_MM)
+    return stain_contrast.stains_standing_out(seen, view, yarn,
+                                              stain_contrast.PX_PER_MM / bv.px_per_mm)
+
+
 def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
             seen: structural.Appearance | None = None) -> structural.Measurement:
     """`structural.measure` of the openings `op` of the bench view `bv`."""
@@ -278,6 +290,14 @@ class BenchView:
     def at_scale(self, px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:
         """The colour view and its valid mask turned onto the mesh axes at another scale."""
         return _at_scale(self.rect, self.to_mesh, self.valid, px_per_mm / self.px_per_mm)
+
+    def yarn_at_scale(self, px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:
+        """The colour view at another scale, and the share of each of its pixels that is yarn
+        (float32 0..1)."""
+        view, _ = self.at_scale(px_per_mm)
+        yarn = cv2.resize(self.yarn * np.uint8(255), (view.shape[1], view.shape[0]),
+                          interpolation=cv2.INTER_AREA)
+        return view, yarn.astype(np.float32) / 255
 
     @cached_property
     def view(self) -> np.ndarray:

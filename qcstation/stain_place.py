@@ -57,7 +57,7 @@ def stains_on_net(seen: Appearance, yarn: np.ndarray, open_mask: np.ndarray, op:
     if not dropped:
         return seen
     kept = [f for f in seen.findings if not any(f is d for d in dropped)]
-    return replace(seen, findings=kept, hidden=_hidden_under(seen, kept))
+    return replace(seen, findings=kept, hidden=hidden_under(seen, kept))
 
 
 def off_yarn_share(finding: Finding, seen: Appearance, yarn: np.ndarray, open_mask: np.ndarray,
@@ -99,7 +99,7 @@ def _cell_px2(op: Openings) -> float | None:
     return None if pitch is None else pitch[0] * pitch[1]
 
 
-def _hidden_under(seen: Appearance, kept: list[Finding]) -> np.ndarray:
+def hidden_under(seen: Appearance, kept: list[Finding]) -> np.ndarray:
     """`seen.hidden` only inside the boxes of the kept findings (cells of `seen.cell_px`)."""
     inside = np.zeros_like(seen.hidden)
     c = seen.cell_px
