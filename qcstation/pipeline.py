@@ -15,7 +15,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from . import coverage, segment, stain_contrast, stain_place, structural
+from . import coverage, segment, stain_place, stand_out, structural
 from . import mesh as meshmod
 from . import threads as threadlimit
 from .domain import Calibration, Defect, Frame, Inspection, ModelInfo
@@ -123,7 +123,7 @@ class Inspector:
         colour = has_colour(image)  # the defect model tells foreign matter by its colour
         bv, op, seen, colour = self._look(image, colour)
         if seen is not None:
-            seen = stains_judged(seen, bv, op)
+            seen = findings_judged(seen, bv, op)
         m = measure(bv, op, self.spec.mesh.min_strand_mm, seen)
         m = replace(m, stats=m.stats.less_bias(*self.cal.opening_bias_mm))
         findings = list(m.findings) + (seen.findings if seen else [])
@@ -167,8 +167,8 @@ class Inspector:
 
     def appearance(self, bv: BenchView) -> structural.Appearance:
         """The defect model on the bench view, its findings in the bench view's pixels; stains
-        judged as `inspect` judges them (`stains_judged`)."""
-        return stains_judged(self._appearance_of(bv.rect, bv.to_mesh, bv.valid), bv,
+        judged as `inspect` judges them (`findings_judged`)."""
+        return findings_judged(self._appearance_of(bv.rect, bv.to_mesh, bv.valid), bv,
                              bv.openings())
 
     def _appearance_of(self, rect: np.ndarray, to_mesh: np.ndarray,
@@ -252,16 +252,15 @@ class _Turned:
     coarse_small: np.ndarray | None = None  # uint8 0/1 yarn of the smoothed fit (textured bench)
 
 
-def stains_judged(seen: structural.Appearance, bv: BenchView,
-                  op: meshmod.Openings) -> structural.Appearance:
-    """`seen` less the stain findings off the yarn (stain_place) and those that do not stand
-    out of the net's own yarn (stain_contrast)."""
+def findings_judged(seen: structural.Appearance, bv: BenchView,
+                    op: meshmod.Openings) -> structural.Appearance:
+    """`seen` less the stain findings off the yarn (stain_place) and the stain and foreign-matter
+    findings that do not stand out of the view (stand_out)."""
     seen = stain_place.stains_on_net(seen, bv.yarn, bv.open_mask, op, bv.px_per_mm)
-    if not any(f.type == "stain" for f in seen.findings):
+    if not any(f.type in ("stain", "foreign_matter") for f in seen.findings):
         return seen
-    view, yarn = bv.yarn_at_scale(stain_contrast.PX_PER_MM)
-    return stain_contrast.stains_standing_out(seen, view, yarn,
-                                              stain_contrast.PX_PER_MM / bv.px_per_mm)
+    view, valid, yarn = bv.yarn_at_scale(stand_out.PX_PER_MM)
+    return stand_out.standing_out(seen, view, valid, yarn, stand_out.PX_PER_MM / bv.px_per_mm)
 
 
 def measure(bv: BenchView, op: meshmod.Openings, min_strand_mm: float,
@@ -291,13 +290,13 @@ class BenchView:
         """The colour view and its valid mask turned onto the mesh axes at another scale."""
         return _at_scale(self.rect, self.to_mesh, self.valid, px_per_mm / self.px_per_mm)
 
-    def yarn_at_scale(self, px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:
-        """The colour view at another scale, and the share of each of its pixels that is yarn
-        (float32 0..1)."""
-        view, _ = self.at_scale(px_per_mm)
+    def yarn_at_scale(self, px_per_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The colour view and its valid mask at another scale, and the share of each of its
+        pixels that is yarn (float32 0..1)."""
+        view, valid = self.at_scale(px_per_mm)
         yarn = cv2.resize(self.yarn * np.uint8(255), (view.shape[1], view.shape[0]),
                           interpolation=cv2.INTER_AREA)
-        return view, yarn.astype(np.float32) / 255
+        return view, valid, yarn.astype(np.float32) / 255
 
     @cached_property
     def view(self) -> np.ndarray:

@@ -13,7 +13,7 @@ PKG = Path(__file__).resolve().parents[1] / "qcstation"
 # spec.py is not here: it is the ground floor that also reads the spec file (load_spec)
 CORE = ["domain", "judge", "rectify", "segment", "mesh", "structural", "quality",
         "pipeline", "overlay", "evaluate", "calibration", "calibration_format", "imageheader",
-        "threads"]
+        "threads", "stain_place", "stand_out"]
 IO = {"imageio", "calibration_io", "files", "cli", "onnxruntime", "sqlite3", "psycopg", "paho",
       "fastapi", "uvicorn", "torch", "synth", "train", "model", "station", "store", "web",
       "outputs", "sqlalchemy", "socket", "requests", "httpx", "subprocess"}

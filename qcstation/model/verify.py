@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..stand_out import log_colour
 from .card import CLASSES
 
 logger = logging.getLogger(__name__)
@@ -152,13 +153,6 @@ def cell_colours(view: np.ndarray, shape: tuple[int, int], stride: int) -> np.nd
     h, w = min(view.shape[0], rows * stride), min(view.shape[1], cols * stride)
     padded[:h, :w] = view[:h, :w]
     return cv2.resize(padded.astype(np.float32), (cols, rows), interpolation=cv2.INTER_AREA)
-
-
-def log_colour(cells: np.ndarray) -> np.ndarray:
-    """(rows, cols, 3): log brightness, log(R/G), log(G/B) of BGR cell colours."""
-    c = cells.astype(np.float32) + 1.0
-    b, g, r = c[..., 0], c[..., 1], c[..., 2]
-    return np.stack([np.log((b + g + r) / 3), np.log(r / g), np.log(g / b)], axis=-1)
 
 
 def _label_means(labels: np.ndarray, weights: np.ndarray, values: np.ndarray, n: int):
