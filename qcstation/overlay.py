@@ -114,10 +114,16 @@ def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, colour
     cv2.putText(img, ascii_text(text), org, FONT, scale, colour, thick, cv2.LINE_AA)
 
 
+# the engine's own symbols, spelt the way an inspector reads them rather than as escapes
+SPELT = str.maketrans({"±": "+/-", "×": "x", "°": " deg", "–": "-", "—": "-", "≥": ">=",
+                       "≤": "<="})
+
+
 def ascii_text(text: str) -> str:
-    """What the Hershey fonts can draw: other characters (a file name's Korean, an undecodable
-    byte kept as a surrogate) written as escapes, so that cv2.putText never meets them."""
-    return text.encode("ascii", "backslashreplace").decode("ascii")
+    """What the Hershey fonts can draw: the engine's symbols spelt out (SPELT), other characters
+    (a file name's Korean, an undecodable byte kept as a surrogate) written as escapes, so that
+    cv2.putText never meets them."""
+    return text.translate(SPELT).encode("ascii", "backslashreplace").decode("ascii")
 
 
 def _label(img: np.ndarray, text: str, org: tuple[int, int], scale: float, colour, thick: int):

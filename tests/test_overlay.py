@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 from netimg import grid_net, ideal_calibration
 
-from qcstation.overlay import VERDICT_COLOUR, draw
+from qcstation.overlay import VERDICT_COLOUR, ascii_text, draw
 from qcstation.pipeline import Inspector
 from qcstation.spec import load_spec
 
@@ -38,3 +38,10 @@ def test_error_result_is_drawn_on_the_input_image():
     out = draw(blank, None, result, SPEC)
     assert out.shape[1] == 640 and out.shape[0] > 480
     assert np.all(out[-480:] == 128)  # the photo itself, unchanged, under the banner
+
+
+def test_the_engines_symbols_are_spelt_out_and_other_characters_escaped():
+    # a judge reason reads "mean opening width 7.0 mm outside 25.0 ± 3.0 mm"; the overlay's
+    # font has no "±", and an escape ("\xb1") is not something an inspector can read
+    assert ascii_text("outside 25.0 ± 3.0 mm, 12 × 20 mm") == "outside 25.0 +/- 3.0 mm, 12 x 20 mm"
+    assert ascii_text("망-01.jpg") == "\\ub9dd-01.jpg"
