@@ -77,9 +77,10 @@ def _judged(bv: pipeline.BenchView, seen):
     stains = [f for f in seen.findings if f.type == "stain"]
     foreign = [f for f in seen.findings if f.type == "foreign_matter"]
     boxes = [[stand_out._scaled(f, k) for f in found] for found in (stains, foreign)]
-    return [("stain", stains, stand_out.stain_shares(view, yarn, boxes[0], stand_out.PX_PER_MM)),
+    colour, s = stand_out.log_colour(view), stand_out.PX_PER_MM
+    return [("stain", stains, stand_out.stain_shares(colour, yarn, boxes[0], s)),
             ("foreign_matter", foreign,
-             stand_out.foreign_shares(view, valid, yarn, boxes[1], stand_out.PX_PER_MM))]
+             stand_out.foreign_shares(colour, valid, yarn, boxes[1], s))]
 
 
 def _box_in_image(inspector, bv, f) -> list[float]:

@@ -24,8 +24,6 @@ rule, seed 5360 (wide, phone-camera, cocomesh-woven, --mix appearance --extra-st
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import cv2
 import numpy as np
 
@@ -54,10 +52,7 @@ def stains_on_net(seen: Appearance, yarn: np.ndarray, open_mask: np.ndarray, op:
         return seen
     cell_px2 = _cell_px2(op)
     dropped = [f for f in stains if not _on_net(f, seen, yarn, open_mask, px_per_mm, cell_px2)]
-    if not dropped:
-        return seen
-    kept = [f for f in seen.findings if not any(f is d for d in dropped)]
-    return replace(seen, findings=kept, hidden=hidden_under(seen, kept))
+    return seen.without(dropped)
 
 
 def off_yarn_share(finding: Finding, seen: Appearance, yarn: np.ndarray, open_mask: np.ndarray,
@@ -97,13 +92,3 @@ def _cell_px2(op: Openings) -> float | None:
         return None
     pitch = neighbour_pitch(op.cx, op.cy, float(np.sqrt(np.median(op.area))))
     return None if pitch is None else pitch[0] * pitch[1]
-
-
-def hidden_under(seen: Appearance, kept: list[Finding]) -> np.ndarray:
-    """`seen.hidden` only inside the boxes of the kept findings (cells of `seen.cell_px`)."""
-    inside = np.zeros_like(seen.hidden)
-    c = seen.cell_px
-    for f in kept:
-        x, y, w, h = (round(v / c) for v in f.box)
-        inside[max(y, 0):y + h, max(x, 0):x + w] = 1
-    return seen.hidden & inside

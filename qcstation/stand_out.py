@@ -52,12 +52,11 @@ FOREIGN_MAX_SHARE (workshop ev6454: 2 of 28; docs/families.md, Session 13).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from .stain_place import hidden_under
 from .structural import Appearance, Finding
 
 PX_PER_MM = 1.0  # the scale the view is compared at: a stain is 8-24 mm across
@@ -89,26 +88,26 @@ def standing_out(seen: Appearance, view: np.ndarray, valid: np.ndarray, yarn: np
     foreign = [f for f in seen.findings if f.type == "foreign_matter"]
     if not stains and not foreign:
         return seen
+    colour = log_colour(view)
     dropped = []
     if stains:
-        shares = stain_shares(view, yarn, [_scaled(f, k) for f in stains], PX_PER_MM)
+        shares = stain_shares(colour, yarn, [_scaled(f, k) for f in stains], PX_PER_MM)
         dropped += [f for f, s in zip(stains, shares, strict=True)
                     if not _stands_out(s, STAIN_MAX_SHARE)]
     if foreign:
-        shares = foreign_shares(view, valid, yarn, [_scaled(f, k) for f in foreign], PX_PER_MM)
+        shares = foreign_shares(colour, valid, yarn, [_scaled(f, k) for f in foreign],
+                                PX_PER_MM)
         dropped += [f for f, s in zip(foreign, shares, strict=True)
                     if not _stands_out(s, FOREIGN_MAX_SHARE)]
-    if not dropped:
-        return seen
-    kept = [f for f in seen.findings if not any(f is d for d in dropped)]
-    return replace(seen, findings=kept, hidden=hidden_under(seen, kept))
+    return seen.without(dropped)
 
 
-def stain_shares(view: np.ndarray, yarn: np.ndarray, boxes: list[Box],
+def stain_shares(colour: np.ndarray, yarn: np.ndarray, boxes: list[Box],
                  px_per_mm: float) -> list[tuple[float, float]]:
-    """(dark share, hue share) of each box (x, y, w, h in `view` px) against the whole view's
-    yarn (module docstring); NOT_JUDGED where a box holds too little yarn to judge."""
-    surface = _Surface.of(log_colour(view), yarn, STAIN_BLUR_MM * px_per_mm, px_per_mm)
+    """(dark share, hue share) of each box (x, y, w, h in px) against the whole view's yarn
+    (module docstring); `colour` is the view's `log_colour`. NOT_JUDGED where a box holds too
+    little yarn to judge."""
+    surface = _Surface.of(colour, yarn, STAIN_BLUR_MM * px_per_mm, px_per_mm)
     if surface is None:
         return [(NOT_JUDGED, NOT_JUDGED)] * len(boxes)
     lum = np.sort(surface.values[:, 0])
@@ -125,12 +124,12 @@ def stain_shares(view: np.ndarray, yarn: np.ndarray, boxes: list[Box],
     return out
 
 
-def foreign_shares(view: np.ndarray, valid: np.ndarray, yarn: np.ndarray, boxes: list[Box],
+def foreign_shares(colour: np.ndarray, valid: np.ndarray, yarn: np.ndarray, boxes: list[Box],
                    px_per_mm: float) -> list[tuple[float, float]]:
-    """(bench share, yarn share) of each box (x, y, w, h in `view` px): the share of the view's
-    bench, and of its yarn, at least as far from its median colour as the box's far part
-    (module docstring); NOT_JUDGED where a box holds too little of a surface."""
-    colour = log_colour(view)
+    """(bench share, yarn share) of each box (x, y, w, h in px): the share of the view's bench,
+    and of its yarn, at least as far from its median colour as the box's far part (module
+    docstring); `colour` is the view's `log_colour`. NOT_JUDGED where a box holds too little of
+    a surface."""
     bench = (1.0 - yarn) * (valid > 0)
     out = []
     for weight in (bench, yarn):

@@ -77,6 +77,18 @@ class Appearance:
                  for f in self.findings]
         return Appearance(found, self.hidden, self.cell_px * k)
 
+    def without(self, dropped: list[Finding]) -> Appearance:
+        """The same less the findings `dropped`, hidden only inside the boxes of those kept."""
+        if not dropped:
+            return self
+        kept = [f for f in self.findings if not any(f is d for d in dropped)]
+        inside = np.zeros_like(self.hidden)
+        c = self.cell_px
+        for f in kept:
+            x, y, w, h = (round(v / c) for v in f.box)
+            inside[max(y, 0):y + h, max(x, 0):x + w] = 1
+        return Appearance(kept, self.hidden & inside, c)
+
     def hidden_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Whether each view pixel (x, y) is hidden (points off the cell grid take its edge)."""
         c = self.cell_px

@@ -17,6 +17,7 @@ from qcstation.stand_out import (
     PX_PER_MM,
     STAIN_MAX_SHARE,
     foreign_shares,
+    log_colour,
     stain_shares,
 )
 
@@ -55,7 +56,7 @@ def box_at(x, y, r_mm=8.0):
 
 
 def shares(view, yarn, boxes):
-    return stain_shares(np.clip(view, 0, 255).astype(np.uint8), yarn, boxes, S)
+    return stain_shares(log_colour(np.clip(view, 0, 255).astype(np.uint8)), yarn, boxes, S)
 
 
 def test_a_stain_stands_out_of_its_nets_yarn():
@@ -125,8 +126,9 @@ def opening_places(n):
 
 def foreign(view, view_shares, places, r_mm=9.0):
     """(bench share, yarn share) of the boxes around `places`."""
-    return foreign_shares(np.clip(view, 0, 255).astype(np.uint8), np.full(view.shape[:2], 255,
-                          np.uint8), view_shares, [box_at(x, y, r_mm) for x, y in places], S)
+    colour = log_colour(np.clip(view, 0, 255).astype(np.uint8))
+    return foreign_shares(colour, np.full(view.shape[:2], 255, np.uint8), view_shares,
+                          [box_at(x, y, r_mm) for x, y in places], S)
 
 
 def test_a_leaf_stands_out_of_a_blotched_board_and_its_blotches_do_not():
