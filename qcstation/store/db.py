@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from pathlib import Path
 
 from alembic import command
@@ -17,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
+WAL_RETRY_S = 0.02  # between tries to turn a new SQLite file to WAL
 _PG_MIGRATION_LOCK = 0x71C57A71  # pg_advisory_xact_lock key: one migrator at a time
 
 
@@ -57,10 +60,25 @@ def _sqlite_connect(dbapi_conn, _record) -> None:
     dbapi_conn.isolation_level = None  # the driver's own BEGIN handling off: we emit BEGIN
     cur = dbapi_conn.cursor()
     cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cur.execute("PRAGMA journal_mode=WAL")
+    _set_wal(cur)
     cur.execute("PRAGMA synchronous=FULL")  # a commit survives a power cut
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _set_wal(cur) -> None:
+    """Journal mode WAL. Turning a new file to WAL needs it alone for a moment, and SQLite
+    answers "database is locked" at once, busy timeout or not, to a second station opening the
+    same new database in that moment: try again until the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(WAL_RETRY_S)
 
 
 def _sqlite_begin(conn) -> None:
