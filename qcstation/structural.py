@@ -90,7 +90,8 @@ class Appearance:
         return Appearance(kept, self.hidden & inside, c)
 
     def hidden_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Whether each view pixel (x, y) is hidden (points off the cell grid take its edge)."""
+        """Whether each view pixel (x, y) is hidden (points off the cell grid take its edge);
+        `x` and `y` broadcast against each other (a row and a column give a box)."""
         c = self.cell_px
         cols = np.clip((np.asarray(x) // c).astype(int), 0, self.hidden.shape[1] - 1)
         rows = np.clip((np.asarray(y) // c).astype(int), 0, self.hidden.shape[0] - 1)
