@@ -19,7 +19,9 @@ from qcstation.stand_out import (
     foreign_shares,
     log_colour,
     stain_shares,
+    standing_out,
 )
+from qcstation.structural import Appearance, Finding
 
 S = PX_PER_MM
 PITCH, STRAND = int(25 * S), int(7 * S)  # px
@@ -143,6 +145,24 @@ def test_a_leaf_stands_out_of_a_blotched_board_and_its_blotches_do_not():
     assert min(found[5]) <= FOREIGN_MAX_SHARE
     blotches = [min(shares) <= FOREIGN_MAX_SHARE for i, shares in enumerate(found) if i != 5]
     assert sum(blotches) <= 1
+
+
+def test_what_cannot_be_judged_is_kept_and_what_does_not_stand_out_goes():
+    view, yarn = yarn_grid()
+    blotchy(view, yarn)
+    x, y = strand_places(20)[7]
+    stain(view, x, y)
+    h, w = yarn.shape
+    c = 4.0  # the findings' view is 4x finer than the 1 px/mm one
+    boxes = {"true": box_at(x, y), "plain": box_at(*strand_places(20)[2]),
+             "off the yarn": (w // 2 + STRAND + 2, h // 2 + STRAND + 2, 3, 3)}  # in an opening
+    found = [Finding("stain", tuple(v * c for v in b), (b[2] * c, b[3] * c), 0.9, ())
+             for b in boxes.values()]
+    seen = Appearance(found, np.ones((h, w), np.uint8), c)
+    judged = standing_out(seen, np.clip(view, 0, 255).astype(np.uint8),
+                          np.full((h, w), 255, np.uint8), yarn, 1 / c)
+    assert judged.findings == [found[0], found[2]]  # the stain, and the one not judged
+    assert judged.hidden[boxes["plain"][1] + 2, boxes["plain"][0] + 2] == 0  # no longer hidden
 
 
 @pytest.fixture(scope="module")
