@@ -212,8 +212,8 @@ class Inspector:
         def turn(img: np.ndarray, flags: int = cv2.INTER_NEAREST) -> np.ndarray:
             return cv2.warpAffine(img, to_mesh, size, flags=flags)
 
-        score = turn(segment.score_u8(t.rect, t.sep), cv2.INTER_LINEAR)
-        colour = segment.colour_classes(t.rect, t.sep)
+        score, colour = segment.score_and_colour(t.rect, t.sep)
+        score = turn(score, cv2.INTER_LINEAR)
         small_turn = to_mesh.copy()
         small_turn[:, 2] /= t.f
         local = cv2.warpAffine(t.local_small, small_turn,

@@ -341,10 +341,24 @@ def _scale(sep: Separation) -> float:
 
 def score_u8(bgr: np.ndarray, sep: Separation) -> np.ndarray:
     """The yarn score as uint8 (yarn high), one linear transform of the pixel values."""
-    k = _scale(sep)
-    m = np.append(sep.weights * k, 128.0 - k * sep.raw_mid).astype(np.float32).reshape(1, 4)
-    score = cv2.transform(bgr, m)
+    score = cv2.transform(bgr, _score_row(sep))
     return score[..., 0] if score.ndim == 3 else score
+
+
+def _score_row(sep: Separation) -> np.ndarray:
+    k = _scale(sep)
+    return np.append(sep.weights * k, 128.0 - k * sep.raw_mid).astype(np.float32).reshape(1, 4)
+
+
+def score_and_colour(bgr: np.ndarray, sep: Separation) -> tuple[np.ndarray, np.ndarray | None]:
+    """`score_u8` and `colour_classes` of a BGR image in one pass over its pixels: one linear
+    transform with an output channel for the score and one per chroma test."""
+    tests = _chroma_tests(sep)
+    if not tests:
+        return score_u8(bgr, sep), None
+    planes = cv2.split(cv2.transform(bgr, np.concatenate([_score_row(sep)]
+                                                         + [_chroma_row(t) for t in tests])))
+    return planes[0], _classes([(p < 128).astype(np.uint8) for p in planes[1:]])
 
 
 def level_map(sep: Separation, flat: float, local_small: np.ndarray,
@@ -428,21 +442,37 @@ def colour_classes(bgr: np.ndarray, sep: Separation) -> np.ndarray | None:
     half-yarn, half-bench mixture (sep.chroma); YARN_COLOURED where the same ratio is at least
     YARN_COLOUR_SHARE of the way from t to the yarn's own (sep.yarn_chroma); else 0. None
     without a colour test."""
+    tests = _chroma_tests(sep)
+    return _classes([_chroma_below(bgr, t) for t in tests]) if tests else None
+
+
+def _chroma_tests(sep: Separation) -> list[float]:
+    """The chroma thresholds of `colour_classes`: the mixture's, then the yarn-coloured one."""
     if sep.chroma is None:
-        return None
-    out = _chroma_below(bgr, sep.chroma)
+        return []
     if sep.yarn_chroma is not None and sep.yarn_chroma > sep.chroma:
-        t = sep.chroma + YARN_COLOUR_SHARE * (sep.yarn_chroma - sep.chroma)
-        coloured = cv2.compare(_chroma_below(bgr, t), 0, cv2.CMP_EQ)
-        out[coloured > 0] = YARN_COLOURED
+        return [sep.chroma, sep.chroma + YARN_COLOUR_SHARE * (sep.yarn_chroma - sep.chroma)]
+    return [sep.chroma]
+
+
+def _classes(below: list[np.ndarray]) -> np.ndarray:
+    """`colour_classes` from the 0/1 tests of `_chroma_tests`' thresholds, in that order."""
+    out = below[0]
+    if len(below) > 1:
+        out[below[1] == 0] = YARN_COLOURED
     return out
+
+
+def _chroma_row(t: float) -> np.ndarray:
+    """A transform row that is under 128 where (R - B) < t (R + G + B + CHROMA_FLOOR)."""
+    m = np.array([[-(1 + t), -t, 1 - t, -t * CHROMA_FLOOR]], np.float32) * 4.0
+    m[0, 3] += 128.0
+    return m
 
 
 def _chroma_below(bgr: np.ndarray, t: float) -> np.ndarray:
     """uint8 1 where (R - B) < t (R + G + B + CHROMA_FLOOR), else 0."""
-    m = np.array([[-(1 + t), -t, 1 - t, -t * CHROMA_FLOOR]], np.float32) * 4.0
-    m[0, 3] += 128.0
-    q = cv2.transform(bgr, m)
+    q = cv2.transform(bgr, _chroma_row(t))
     return ((q[..., 0] if q.ndim == 3 else q) < 128).astype(np.uint8)
 
 

@@ -89,3 +89,17 @@ def test_lit_ply_is_yarn_coloured_and_shadow_is_grey(camera):
     assert (classes[lit] == segment.YARN_COLOURED).mean() > 0.8
     assert (classes[bench] == segment.GREY).mean() > 0.8
     assert (classes[bench] == segment.YARN_COLOURED).mean() < 0.05
+
+
+def test_score_and_colour_in_one_pass_read_as_in_two(camera):
+    """`segment.score_and_colour` (one transform with a channel per output, as the engine runs
+    it) against `score_u8` and `colour_classes` (a transform each): OpenCV rounds the two paths
+    apart by one grey level at most, so the classes differ only on pixels at a threshold (286
+    of 1.92 million here)."""
+    sample = _render(camera, "golden-ply", "light_table", 31)
+    sep = renders.inspector(camera)._turned(sample.image).sep
+    score, classes = segment.score_and_colour(sample.image, sep)
+    assert classes is not None
+    apart = np.abs(score.astype(int) - segment.score_u8(sample.image, sep))
+    assert apart.max() <= 1
+    assert (classes != segment.colour_classes(sample.image, sep)).mean() < 1e-3
