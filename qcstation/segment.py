@@ -351,8 +351,13 @@ def _score_row(sep: Separation) -> np.ndarray:
 
 
 def score_and_colour(bgr: np.ndarray, sep: Separation) -> tuple[np.ndarray, np.ndarray | None]:
-    """`score_u8` and `colour_classes` of a BGR image in one pass over its pixels: one linear
-    transform with an output channel for the score and one per chroma test."""
+    """`score_u8` of a BGR image and its colour classes, in one pass over its pixels (one linear
+    transform with an output channel for the score and one per chroma test).
+
+    The classes (uint8): GREY where (R - B) < t (R + G + B + CHROMA_FLOOR) with t the colour of
+    a half-yarn, half-bench mixture (sep.chroma); YARN_COLOURED where the same ratio is at least
+    YARN_COLOUR_SHARE of the way from t to the yarn's own (sep.yarn_chroma); else 0. None
+    without a colour test."""
     tests = _chroma_tests(sep)
     if not tests:
         return score_u8(bgr, sep), None
@@ -397,7 +402,7 @@ def decide(score: np.ndarray, colour: np.ndarray | None, sep: Separation,
            local_small: np.ndarray, px_per_mm: float, flat: np.ndarray | None = None
            ) -> tuple[np.ndarray, np.ndarray | None]:
     """Yarn mask (uint8 1 = yarn) by steps 4-6 above, from the score and the colour classes
-    (`colour_classes`); and the yarn's core. On a light bench (or a backlit panel) the core is
+    (`score_and_colour`); and the yarn's core. On a light bench (or a backlit panel) the core is
     where the score is CORE_SHARE of the way to the yarn's level: a strand body is that dark
     somewhere across it all along, pale loose fibres bridging a cut are not; a lit ply keeps
     the yarn's colour (YARN_COLOURED) and is core too, else the highlights running across a
@@ -434,20 +439,12 @@ def _beside(mask: np.ndarray, yarn: np.ndarray, reach_px: float) -> np.ndarray:
     return cv2.bitwise_and(mask, near, dst=mask)
 
 
-GREY, YARN_COLOURED = 1, 2  # classes of `colour_classes` (0: browner than the mixture)
-
-
-def colour_classes(bgr: np.ndarray, sep: Separation) -> np.ndarray | None:
-    """uint8 GREY where (R - B) < t (R + G + B + CHROMA_FLOOR) with t the colour of a
-    half-yarn, half-bench mixture (sep.chroma); YARN_COLOURED where the same ratio is at least
-    YARN_COLOUR_SHARE of the way from t to the yarn's own (sep.yarn_chroma); else 0. None
-    without a colour test."""
-    tests = _chroma_tests(sep)
-    return _classes([_chroma_below(bgr, t) for t in tests]) if tests else None
+GREY, YARN_COLOURED = 1, 2  # colour classes (`score_and_colour`; 0: browner than the mixture)
 
 
 def _chroma_tests(sep: Separation) -> list[float]:
-    """The chroma thresholds of `colour_classes`: the mixture's, then the yarn-coloured one."""
+    """The chroma thresholds of the colour classes (`score_and_colour`): the mixture's, then the
+    yarn-coloured one."""
     if sep.chroma is None:
         return []
     if sep.yarn_chroma is not None and sep.yarn_chroma > sep.chroma:
@@ -456,7 +453,7 @@ def _chroma_tests(sep: Separation) -> list[float]:
 
 
 def _classes(below: list[np.ndarray]) -> np.ndarray:
-    """`colour_classes` from the 0/1 tests of `_chroma_tests`' thresholds, in that order."""
+    """The colour classes from the 0/1 tests of `_chroma_tests`' thresholds, in that order."""
     out = below[0]
     if len(below) > 1:
         out[below[1] == 0] = YARN_COLOURED
@@ -468,12 +465,6 @@ def _chroma_row(t: float) -> np.ndarray:
     m = np.array([[-(1 + t), -t, 1 - t, -t * CHROMA_FLOOR]], np.float32) * 4.0
     m[0, 3] += 128.0
     return m
-
-
-def _chroma_below(bgr: np.ndarray, t: float) -> np.ndarray:
-    """uint8 1 where (R - B) < t (R + G + B + CHROMA_FLOOR), else 0."""
-    q = cv2.transform(bgr, _chroma_row(t))
-    return ((q[..., 0] if q.ndim == 3 else q) < 128).astype(np.uint8)
 
 
 def _above(img: np.ndarray, level: float) -> np.ndarray:

@@ -4,7 +4,7 @@ checks the held-out ones).
 
 On a light table a lit ply of golden yarn is as light as the bench: read by brightness it
 was bench inside the strand, narrowing strands into thin-strand findings and cutting their
-core into broken strands and holes (segment.colour_classes: the ply keeps the yarn's colour).
+core into broken strands and holes (segment.score_and_colour: the ply keeps the yarn's colour).
 A truly thin strand under a halo of hairs read 4.0-4.7 mm for 2.6-3.0 mm: it is judged by its
 body now, the core's width (structural.thin_findings).
 
@@ -12,6 +12,7 @@ Each case renders one photo in-process (camera of seed 5330, rng [5330, index]) 
 against its ground truth; every case marked `main` went wrong before this change.
 """
 
+import cv2
 import numpy as np
 import pytest
 import renders
@@ -81,7 +82,7 @@ def test_lit_ply_is_yarn_coloured_and_shadow_is_grey(camera):
     turned = inspector._turned(sample.image)
     sep = turned.sep
     assert sep.chroma is not None and sep.yarn_chroma > sep.chroma
-    classes = segment.colour_classes(sample.image, sep)
+    _, classes = segment.score_and_colour(sample.image, sep)
     grey = sample.image.astype(np.float32).mean(axis=2)
     yarn, bench = sample.labels == 1, sample.labels == 0
     lit = yarn & (grey > np.median(grey[bench]))  # ply highlights: lighter than the bench
@@ -93,13 +94,16 @@ def test_lit_ply_is_yarn_coloured_and_shadow_is_grey(camera):
 
 def test_score_and_colour_in_one_pass_read_as_in_two(camera):
     """`segment.score_and_colour` (one transform with a channel per output, as the engine runs
-    it) against `score_u8` and `colour_classes` (a transform each): OpenCV rounds the two paths
-    apart by one grey level at most, so the classes differ only on pixels at a threshold (286
-    of 1.92 million here)."""
+    it) against a transform for each output: OpenCV rounds the two paths apart by one grey
+    level at most, so the colour classes differ only on pixels at a threshold (286 of 1.92
+    million here)."""
     sample = _render(camera, "golden-ply", "light_table", 31)
     sep = renders.inspector(camera)._turned(sample.image).sep
     score, classes = segment.score_and_colour(sample.image, sep)
-    assert classes is not None
+    tests = segment._chroma_tests(sep)
+    assert classes is not None and len(tests) == 2
     apart = np.abs(score.astype(int) - segment.score_u8(sample.image, sep))
     assert apart.max() <= 1
-    assert (classes != segment.colour_classes(sample.image, sep)).mean() < 1e-3
+    each = [(cv2.transform(sample.image, segment._chroma_row(t)) < 128).astype(np.uint8)
+            for t in tests]  # one output row: a one-channel result
+    assert (classes != segment._classes(each)).mean() < 1e-3
